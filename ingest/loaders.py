@@ -1,0 +1,430 @@
+"""One loader per format, each turning a file into blocks (headings, paragraphs, list items, tables).
+
+Loaders keep structure (headings, pages, tables) because the splitter and the citations depend on it,
+and they raise ``LoadError`` with a reason a user can act on instead of letting library errors escape.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest.blocks import Block, LoadedDocument, LoadError
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".text"}
+
+_WS = re.compile(r"[ \t\u00a0]+")
+# Lines that open a unit of an Italian act or a document part, whatever the format.
+STRUCTURE_HEADING = re.compile(
+    r"^(?:(?:Art\.|Articolo|Article)\s*\d+[\w-]*(?:\s*[-–.:]\s*.*)?|Capo\s+[IVXLC\d]+.*|Titolo\s+[IVXLC\d]+.*"
+    r"|Allegato\s+\w+.*|Annex\s+\w+.*|PREMESSE|Premesse|DECRETA|Decreta|DISPONE|Dispone|ADOTTA|Adotta)$"
+)
+
+
+# Running page numbers ("Pagina 2", "Pag. 2 di 4", "Page 3 of 5", "- 2 -") are not content.
+PAGE_FURNITURE = re.compile(r"^(?:(?:Pagina|Pag\.|Page|p\.)\s*\d+(?:\s*(?:di|of|/)\s*\d+)?|-\s*\d+\s*-|\d{1,3})$",
+                            re.IGNORECASE)
+
+
+def _clean(text: str) -> str:
+    text = text.replace("\u00ad", "").replace("\r", "")
+    return _WS.sub(" ", text).strip()
+
+
+def _is_heading_line(line: str, next_line: str | None) -> bool:
+    if STRUCTURE_HEADING.match(line):
+        return True
+    if len(line) > 90 or len(line) < 3 or line[-1] in ".,;:" or re.match(r"^(?:[-•*]|\d+[.)]|[a-z]\))\s", line):
+        return False
+    letters = [c for c in line if c.isalpha()]
+    if letters and sum(c.isupper() for c in letters) / len(letters) > 0.8 and len(letters) > 3:
+        return True  # an all-caps line
+    return False
+
+
+def _ends_with_abbreviation(line: str) -> bool:
+    from rag.sentences import _is_abbreviation
+
+    return _is_abbreviation(line, len(line) - 1) and not line.rstrip(".")[-1:].isdigit()
+
+
+def _lines_to_blocks(lines: list[str], page: int | None) -> list[Block]:
+    """Rebuild paragraphs from wrapped lines (PDF, text): a line ending a sentence or a blank line
+    closes a paragraph; list items and structure headings open a new one."""
+    blocks: list[Block] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        if buf:
+            text = " ".join(buf)
+            kind = "list_item" if re.match(r"^(?:[-•*–]|\d+[.)]|[a-z]\))\s", text) else "paragraph"
+            blocks.append(Block(kind, text, page=page))
+            buf.clear()
+
+    for i, raw in enumerate(lines):
+        line = _clean(raw)
+        if not line:
+            flush()
+            continue
+        nxt = next((_clean(x) for x in lines[i + 1 :] if _clean(x)), None)
+        if not buf and _is_heading_line(line, nxt):
+            blocks.append(Block("heading", line, level=2, page=page))
+            continue
+        if buf and re.match(r"^(?:[-•*–]|\d+\.|[a-z]\))\s", line):
+            flush()
+        if buf and buf[-1].endswith("-") and not buf[-1].endswith(" -"):
+            buf[-1] = buf[-1][:-1] + line  # a hyphenated word broken across lines
+        else:
+            buf.append(line)
+        if (re.search(r"[.:;!?]\s*$", line) and (nxt is None or not nxt[:1].islower())
+                and not (line.endswith(".") and _ends_with_abbreviation(line))):
+            flush()
+    flush()
+    return blocks
+
+
+def _pdf_page_lines(page) -> list[tuple[str, bool, float]]:  # noqa: ANN001 - a pypdf PageObject
+    """Lines of a page with their style (bold, font size), read through pypdf's text visitor."""
+    pieces: list[tuple[str, bool, float]] = []
+
+    def visitor(text, cm, tm, font_dict, font_size):  # noqa: ANN001, ANN202
+        name = str((font_dict or {}).get("/BaseFont", ""))
+        pieces.append((text, "bold" in name.lower() or "black" in name.lower(), float(font_size or 0)))
+
+    page.extract_text(visitor_text=visitor)
+    lines: list[tuple[str, bool, float]] = []
+    cur, bold_chars, chars, size = [], 0, 0, 0.0
+    for text, bold, fsize in pieces:
+        for j, part in enumerate(text.split("\n")):
+            if j:
+                lines.append(("".join(cur), chars > 0 and bold_chars / chars > 0.6, size))
+                cur, bold_chars, chars, size = [], 0, 0, 0.0
+            if part.strip():
+                cur.append(part)
+                n = len(part.strip())
+                chars += n
+                bold_chars += n if bold else 0
+                size = max(size, fsize)
+            elif part:
+                cur.append(part)
+    lines.append(("".join(cur), chars > 0 and bold_chars / chars > 0.6, size))
+    return lines
+
+
+def load_pdf(path: Path) -> LoadedDocument:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(str(path))
+        if reader.is_encrypted:
+            try:
+                if not reader.decrypt(""):
+                    raise LoadError("encrypted PDF (a password is required)")
+            except LoadError:
+                raise
+            except Exception as exc:
+                raise LoadError(f"encrypted PDF that cannot be opened: {exc}") from exc
+        pages = [[(_clean(t), b, s) for t, b, s in _pdf_page_lines(page)] for page in reader.pages]
+        title = None
+        if reader.metadata and reader.metadata.title:
+            title = str(reader.metadata.title).strip() or None
+    except LoadError:
+        raise
+    except Exception as exc:  # pypdf raises many kinds on malformed files
+        if isinstance(exc, PdfReadError | ValueError | KeyError | TypeError | OSError | AssertionError):
+            raise LoadError(f"corrupt or unreadable PDF: {exc}") from exc
+        raise LoadError(f"corrupt or unreadable PDF: {type(exc).__name__}: {exc}") from exc
+    sizes: dict[float, int] = {}
+    for lines in pages:
+        for text, _bold, size in lines:
+            sizes[round(size, 1)] = sizes.get(round(size, 1), 0) + len(text)
+    body = max(sizes, key=sizes.get) if sizes else 0.0
+    heading_sizes = sorted({round(s, 1) for lines in pages for t, b, s in lines
+                            if t and (b or s > body + 1) and s >= body}, reverse=True)
+    blocks: list[Block] = []
+    for number, lines in enumerate(pages, start=1):
+        body_lines: list[str] = []
+        for i, (text, bold, size) in enumerate(lines):
+            if not text or PAGE_FURNITURE.match(text):
+                continue
+            styled = (bold or size > body + 1) and size >= body and len(text) < 200
+            if styled:
+                blocks.extend(_lines_to_blocks(body_lines, page=number))
+                body_lines = []
+                level = min(heading_sizes.index(round(size, 1)) + 1, 4) if round(size, 1) in heading_sizes else 2
+                prev = blocks[-1] if blocks else None
+                prev_line = lines[i - 1] if i else None
+                if (prev is not None and prev.kind == "heading" and prev.level == level and prev.page == number
+                        and prev_line is not None and prev_line[1] == bold and prev_line[2] == size):
+                    prev.text = f"{prev.text} {text}"  # a heading wrapped over two lines
+                else:
+                    blocks.append(Block("heading", text, level=level, page=number))
+            else:
+                body_lines.append(text)
+        blocks.extend(_lines_to_blocks(body_lines, page=number))
+    if not title:
+        title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
+    return LoadedDocument(blocks=blocks, title=title, pages=len(pages))
+
+
+def load_docx(path: Path) -> LoadedDocument:
+    import zipfile
+
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = docx.Document(str(path))
+    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise LoadError(f"corrupt or unreadable DOCX: {exc}") from exc
+    except Exception as exc:
+        raise LoadError(f"corrupt or unreadable DOCX: {type(exc).__name__}: {exc}") from exc
+    blocks: list[Block] = []
+    page = 1
+    title = (document.core_properties.title or "").strip() or None
+    body = document.element.body
+    for child in body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            para = Paragraph(child, document)
+            breaks = len(child.findall(".//{*}br[@{*}type='page']"))
+            text = _clean(para.text)
+            style = (para.style.name if para.style is not None else "") or ""
+            if text:
+                if style.startswith("Heading") or style == "Title":
+                    level = 1 if style == "Title" else int(re.sub(r"\D", "", style) or 2)
+                    blocks.append(Block("heading", text, level=level, page=page))
+                    if level == 1 and title is None:
+                        title = text
+                elif "List" in style:
+                    blocks.append(Block("list_item", text, page=page))
+                elif STRUCTURE_HEADING.match(text):
+                    blocks.append(Block("heading", text, level=2, page=page))
+                else:
+                    blocks.append(Block("paragraph", text, page=page))
+            page += breaks
+        elif tag == "tbl":
+            table = Table(child, document)
+            rows = []
+            for row in table.rows:
+                cells = [_clean(c.text) for c in row.cells]
+                deduped = [c for i, c in enumerate(cells) if i == 0 or c != cells[i - 1]]  # merged cells
+                rows.append(" | ".join(deduped))
+            if rows:
+                blocks.append(Block("table", "\n".join(rows), page=page))
+    return LoadedDocument(blocks=blocks, title=title, pages=page)
+
+
+_HTML_DROP = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg",
+              "iframe", "button"]
+
+
+def load_html(path: Path) -> LoadedDocument:
+    from bs4 import BeautifulSoup
+
+    raw = path.read_bytes()
+    soup = BeautifulSoup(raw, "lxml")
+    title = soup.title.get_text(" ", strip=True) if soup.title else None
+    for tag in soup(_HTML_DROP):
+        tag.decompose()
+    for tag in soup.select("[role=navigation], [aria-hidden=true], .cookie, #cookie-banner"):
+        tag.decompose()
+    root = soup.find("main") or soup.find("article") or soup.find(attrs={"role": "main"}) or soup.body or soup
+    blocks: list[Block] = []
+    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "table", "pre", "blockquote",
+                             "dt", "dd"]):
+        if el.find_parent(["table"]) is not None and el.name != "table":
+            continue
+        if el.name in ("p", "li") and el.find_parent(["li", "blockquote"]) is not None and el.name != "li":
+            continue
+        if el.name == "table":
+            rows = []
+            for tr in el.find_all("tr"):
+                cells = [_clean(c.get_text(" ", strip=True)) for c in tr.find_all(["th", "td"])]
+                if any(cells):
+                    rows.append(" | ".join(cells))
+            if rows:
+                blocks.append(Block("table", "\n".join(rows)))
+            continue
+        text = _clean(el.get_text(" ", strip=True))
+        if not text:
+            continue
+        if el.name[0] == "h":
+            blocks.append(Block("heading", text, level=int(el.name[1])))
+        elif el.name in ("li", "dd"):
+            blocks.append(Block("list_item", text))
+        else:
+            blocks.append(Block("paragraph", text))
+    h1 = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
+    return LoadedDocument(blocks=blocks, title=h1 or title)
+
+
+def load_markdown_text(text: str) -> LoadedDocument:
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark").enable("table")
+    tokens = md.parse(text)
+    blocks: list[Block] = []
+    in_list = 0
+    i = 0
+    table_rows: list[str] | None = None
+    row: list[str] = []
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == "heading_open":
+            content = _clean(tokens[i + 1].content)
+            content = re.sub(r"[*_`]{1,3}", "", content)
+            if content:
+                blocks.append(Block("heading", content, level=int(tok.tag[1])))
+            i += 3
+            continue
+        if tok.type in ("bullet_list_open", "ordered_list_open"):
+            in_list += 1
+        elif tok.type in ("bullet_list_close", "ordered_list_close"):
+            in_list -= 1
+        elif tok.type == "table_open":
+            table_rows = []
+        elif tok.type == "table_close":
+            if table_rows:
+                blocks.append(Block("table", "\n".join(table_rows)))
+            table_rows = None
+        elif tok.type == "tr_open":
+            row = []
+        elif tok.type == "tr_close" and table_rows is not None:
+            table_rows.append(" | ".join(row))
+        elif tok.type == "inline" and table_rows is not None:
+            row.append(_clean(_strip_md_inline(tok.content)))
+        elif tok.type == "inline":
+            content = _clean(_strip_md_inline(tok.content.replace("\n", " ")))
+            if content:
+                prefix = ""
+                if in_list and tokens[i - 2].type == "list_item_open" and tokens[i - 2].info:
+                    prefix = f"{tokens[i - 2].info}. "
+                blocks.append(Block("list_item" if in_list else "paragraph", prefix + content))
+        elif tok.type in ("fence", "code_block"):
+            content = tok.content.strip()
+            if content:
+                blocks.append(Block("paragraph", content))
+        i += 1
+    title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
+    return LoadedDocument(blocks=blocks, title=title)
+
+
+def _strip_md_inline(text: str) -> str:
+    text = re.sub(r"!\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"(\*\*|__)(.+?)\1", r"\2", text)
+    text = re.sub(r"(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?!\w)", r"\1", text)
+    text = re.sub(r"`([^`]+)`", r"\1", text)
+    text = re.sub(r"<!--.*?-->", "", text)
+    return text
+
+
+def decode_text(raw: bytes) -> str:
+    """Decode bytes whose encoding is unknown: a BOM or valid UTF-8 first, then detection."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return raw.decode("utf-16")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        raise LoadError("binary or undecodable text file")
+    return str(best)
+
+
+def load_markdown(path: Path) -> LoadedDocument:
+    return load_markdown_text(decode_text(path.read_bytes()))
+
+
+def load_text(path: Path) -> LoadedDocument:
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise LoadError("binary file, not text")
+    text = decode_text(raw)
+    lines = text.splitlines()
+    blocks: list[Block] = []
+    # Setext-style underlines (=== or ---) mark the line above as a heading.
+    cleaned: list[str] = []
+    headings: set[int] = set()
+    for line in lines:
+        if re.fullmatch(r"\s*(=+|-{3,})\s*", line) and cleaned and cleaned[-1].strip():
+            headings.add(len(cleaned) - 1)
+            continue
+        cleaned.append(line)
+    chunk: list[str] = []
+    for idx, line in enumerate(cleaned):
+        if idx in headings:
+            blocks.extend(_lines_to_blocks(chunk, page=None))
+            chunk = []
+            blocks.append(Block("heading", _clean(line), level=2))
+        else:
+            chunk.append(line)
+    blocks.extend(_lines_to_blocks(chunk, page=None))
+    title = blocks[0].text if blocks and len(blocks[0].text) < 200 else None
+    if blocks and title and blocks[0].kind == "heading":
+        blocks[0].level = 1
+    return LoadedDocument(blocks=blocks, title=title)
+
+
+LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
+    ".pdf": load_pdf,
+    ".docx": load_docx,
+    ".html": load_html,
+    ".htm": load_html,
+    ".md": load_markdown,
+    ".markdown": load_markdown,
+    ".txt": load_text,
+    ".text": load_text,
+}
+
+
+def sniff_format(path: Path, head: bytes) -> str:
+    """The format by content, so a renamed or mislabelled file is caught before a library chokes on it."""
+    suffix = path.suffix.lower()
+    if head.startswith(b"%PDF"):
+        return ".pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return ".docx" if suffix == ".docx" else "zip"
+    if suffix == ".pdf":
+        return "not-pdf"
+    if suffix == ".docx":
+        return "not-docx"
+    return suffix
+
+
+def load_file(path: Path, max_mb: float | None = None) -> LoadedDocument:
+    """Load any supported file; raise ``LoadError`` with the reason when it cannot be ingested."""
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise LoadError(f"unsupported format '{suffix or path.name}'")
+    try:
+        size = path.stat().st_size
+        with path.open("rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise LoadError(f"unreadable file: {exc.strerror or exc}") from exc
+    if size == 0:
+        raise LoadError("empty file")
+    if max_mb is not None and size > max_mb * 1024 * 1024:
+        raise LoadError(f"file of {size / 1048576:.1f} MB is over the {max_mb:g} MB limit (CTN_MAX_FILE_MB)")
+    sniffed = sniff_format(path, head)
+    if sniffed == "not-pdf":
+        raise LoadError("corrupt PDF: the file does not start with a PDF header")
+    if sniffed in ("not-docx", "zip"):
+        raise LoadError("corrupt DOCX: the file is not a Word (zip) document")
+    loaded = LOADERS[suffix](path)
+    if not any(b.text.strip() for b in loaded.blocks):
+        raise LoadError("no extractable text (empty, or a scanned document without a text layer)")
+    return loaded

@@ -1,0 +1,1 @@
+"""Retrieval and answering: the store both ingest and answering share, retrieval, the answer pipeline."""
