@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
-from ingest.pipeline import IngestReport, Ingestor
+from ingest.pipeline import Ingestor, IngestReport
+from rag.answer import Answer
 from rag.embeddings import Embedder
-from rag.index import IndexManager
+from rag.index import Filters, IndexManager
 from rag.settings import Settings, get_settings
 from rag.store import Store
 
@@ -62,6 +65,26 @@ class AssistantService:
         report = self.ingestor.run(paths, rebuild=rebuild, progress=progress)
         self.index.check()
         return report
+
+    def ask(self, question: str, history: list[str] | None = None, filters: dict[str, Any] | None = None,
+            lang: str | None = None, top_k: int | None = None) -> Answer:
+        """Answer one question (the answer JSON of the GUIDE via ``Answer.to_dict()``)."""
+        return self.pipeline.run(question, history=history, filters=Filters.from_dict(filters), lang=lang,
+                                 top_k=top_k)
+
+    def ask_stream(self, question: str, history: list[str] | None = None, filters: dict[str, Any] | None = None,
+                   lang: str | None = None, top_k: int | None = None) -> Iterator[dict[str, Any]]:
+        """The same answer as events: ``status`` first, then ``delta`` pieces of text, then ``answer``.
+
+        The extractive answerer composes the whole answer at once, so its text is sent quote by quote.
+        """
+        yield {"type": "status", "status": "retrieving"}
+        answer = self.ask(question, history=history, filters=filters, lang=lang, top_k=top_k)
+        yield {"type": "status", "status": answer.status}
+        for piece in re.findall(r"[^»]*»\s*(?:\[\d+\])?\s*|[^»]+$", answer.answer) or [answer.answer]:
+            if piece:
+                yield {"type": "delta", "text": piece}
+        yield {"type": "answer", "answer": answer.to_dict()}
 
     def warm_up(self) -> None:
         """Load the model and the keyword index now rather than on the first question."""

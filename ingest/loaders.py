@@ -193,7 +193,7 @@ def load_docx(path: Path) -> LoadedDocument:
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             para = Paragraph(child, document)
-            breaks = len(child.findall(".//{*}br[@{*}type='page']"))
+            breaks = len(child.xpath(".//w:br[@w:type='page']"))
             text = _clean(para.text)
             style = (para.style.name if para.style is not None else "") or ""
             if text:

@@ -49,6 +49,18 @@ class KeywordIndex:
                 out += w * np.asarray(self._bm25.get_scores([term]), dtype=np.float32)
         return out
 
+    def document_frequencies(self, terms: list[str]) -> dict[str, int]:
+        """How many chunks contain each term (0 for unknown terms)."""
+        out = dict.fromkeys(terms, 0)
+        if self._bm25 is None:
+            return out
+        indptr = self._bm25.scores["indptr"]
+        for term in terms:
+            tid = self._vocab.get(term)
+            if tid is not None:
+                out[term] = int(indptr[tid + 1] - indptr[tid])
+        return out
+
     def save(self, directory: Path) -> None:
         tmp = directory.with_name(directory.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)

@@ -16,10 +16,25 @@ from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_ITALIAN
 
 _TOKEN = re.compile(r"[a-z0-9]+")
 STOPWORDS = {
-    "it": frozenset(STOPWORDS_ITALIAN) | {"dell", "all", "dall", "nell", "sull", "cui", "essere", "ogni"},
-    "en": frozenset(STOPWORDS_EN) | {"also", "would", "could", "which", "what", "who", "how", "when"},
+    # Interrogatives carry no content: "qual è la dotazione" must match "la dotazione è".
+    "it": frozenset(STOPWORDS_ITALIAN) | {"dell", "all", "dall", "nell", "sull", "cui", "essere", "ogni", "qual",
+                                          "quale", "quali", "quando", "quanto", "quanta", "quanti", "quante",
+                                          "chi", "come", "cosa", "dove", "perche", "era", "erano", "sono", "stato",
+                                          "stata", "stati", "puo", "possono", "sapere", "vorrei", "dire"},
+    "en": frozenset(STOPWORDS_EN) | {"also", "would", "could", "which", "what", "who", "how", "when", "where",
+                                     "why", "much", "many", "does", "did", "was", "were", "tell", "know"},
 }
 LANGS = ("it", "en")
+# How help-desk requests are phrased, not what they ask: dropped from questions only.
+QUERY_NOISE = {
+    "it": {"cittadino", "cittadina", "scrive", "scrivono", "chiede", "chiedono", "chiedendo", "rispondo",
+           "rispondiamo", "rispondere", "risposta", "giornalista", "azienda", "pmi", "utente", "email", "mail",
+           "gentile", "buongiorno", "grazie", "trovo", "ho", "trovato", "cosa", "dico",
+           "diciamo", "sapere", "vorremmo", "vorrei"},
+    "en": {"citizen", "writes", "wrote", "asks", "asked", "asking", "answer", "reply", "journalist", "company",
+           "email", "emails", "mail", "us", "tell", "say", "hello", "thanks", "found", "should", "can", "could",
+           "need", "know", "want", "like", "please", "help", "desk", "helpdesk", "someone", "member"},
+}
 
 
 @lru_cache(maxsize=4)
@@ -48,8 +63,10 @@ def analyze(text: str, lang: str) -> list[str]:
 def analyze_query(text: str, lang: str | None) -> list[str]:
     """Terms of a question: stemmed in its language, or in both when the language is unsure."""
     langs = [lang] if lang in LANGS else list(LANGS)
+    noise = set().union(*(QUERY_NOISE[lg] for lg in langs))
+    words = " ".join(w for w in raw_tokens(text) if w not in noise)
     terms: dict[str, None] = {}
     for lg in langs:
-        for term in analyze(text, lg):
+        for term in analyze(words, lg):
             terms.setdefault(term, None)
     return list(terms)

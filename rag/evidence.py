@@ -1,0 +1,187 @@
+"""Evidence selection: which sentences of the retrieved chunks answer the question.
+
+Used by the extractive answerer (to compose the answer) and by the amendment step (to quote the
+amending act). Sentences are scored by the question's weighted terms they contain (IDF-weighted, the
+chunk's section title counting a little), by the rank of their chunk, and by whether they carry what the
+question asks for (a date, an amount, a count, a contact, a name, a score). When nothing carries it, the
+answer is "not found" rather than a loosely related quote.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from rag.acts import parse_dates
+from rag.models import StoredChunk
+from rag.sentences import sentence_spans
+from rag.text_analysis import analyze, fold
+
+ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
+    ("contact", re.compile(r"\b(pec|e-?mail|mail|telefono|telephone|phone|indirizz\w*|address|contatt\w*|contact\w*"
+                           r"|sito web|website|url|fax|recapit\w*|ufficio relazioni)\b")),
+    ("score", re.compile(r"\b(punteggio|punteggi|score|scores|scored|voto|punti|points)\b")),
+    ("date", re.compile(r"\b(quando|entro quando|scadenz\w*|scadeva|termine|data|date|when|deadline|until|by when"
+                        r"|giorno|day|orario|ora|time|what time|a che ora|aperto|opened|open|chiusura|closed)\b")),
+    ("amount", re.compile(r"\b(quanto|quanti soldi|dotazione|importo|budget|how much|amount|funding|finanziament\w*"
+                          r"|contribut\w*|euro|milioni|million|stanziat\w*|risorse|costo|costi|cost|costs|grant"
+                          r"|lump sum|quota|share|aid|agevolazion\w*|money|soldi|fondi|funds)\b")),
+    ("count", re.compile(r"\b(quanti|quante|numero di|how many|number of|numero massimo|maximum number)\b")),
+    ("person", re.compile(r"\b(chi|who|presidente|president|direttore|director|responsabile|ministro|minister"
+                          r"|signed|firmat\w*)\b")),
+    ("definition", re.compile(r"\b(cos'e|che cos'e|cosa e|cosa si intende|what is a|what is an|what are the|define"
+                              r"|definizione|definition|meaning|significa)\b")),
+    ("yesno", re.compile(r"^(e |and )?(puo|possono|potevano|poteva|e possibile|e ammess\w*|sono ammess\w*|c'e|ce |is"
+                         r"|are|can|could|does|do|did|was|were|may|must|deve|devono|serve|esiste|has|have|had)\b")),
+    ("list", re.compile(r"\b(quali|which|what are|elenca|list|elenco)\b")),
+]
+
+_AMOUNT = re.compile(r"\d[\d.,]*\s*(?:milion\w*|million\w*|miliard\w*|billion|mila|thousand|euro|%|per cento|percent)"
+                     r"|€\s*\d|\b(?:un|one|a) (?:dodicesimo|twelfth)|\b\d+/\d+\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b|\b(?:uno|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|undici|dodici"
+                     r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b", re.IGNORECASE)
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\bhttps?://|\bwww\.|\+?\d[\d\s/.-]{7,}\d|\bpec\s*:", re.IGNORECASE)
+_TIME = re.compile(r"\bore \d{1,2}[:.]\d\d|\b\d{1,2}:\d\d\b|\b\d{1,2}(?:am|pm)\b", re.IGNORECASE)
+_MONTH_YEAR = re.compile(r"\b(?:gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre"
+                         r"|dicembre|january|february|march|april|may|june|july|august|september|october|november"
+                         r"|december)\s+(?:19|20)\d\d\b|\b(?:19|20)\d\d\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z][a-zà-ù]+(?:\s+[A-Z][a-zà-ù]+)+\b")
+_SCORE = re.compile(r"\b(punteggio|punti|score|points|ranked|classificat\w*|posto|place)\b", re.IGNORECASE)
+DISCLAIMER = re.compile(r"^(sintesi non ufficiale|unofficial summary|nota:? sintesi)", re.IGNORECASE)
+
+
+def answer_type(question: str) -> str:
+    q = fold(question).strip()
+    for name, pattern in ANSWER_TYPES:
+        if pattern.search(q):
+            return name
+    return "other"
+
+
+def carries(kind: str, sentence: str) -> bool:
+    """Does the sentence carry the kind of thing the question asks for?"""
+    if kind == "contact":
+        return bool(_CONTACT.search(sentence))
+    if kind == "score":
+        return bool(_SCORE.search(sentence)) and bool(re.search(r"\d", sentence))
+    if kind == "date":
+        return bool(parse_dates(sentence) or _TIME.search(sentence) or _MONTH_YEAR.search(sentence))
+    if kind == "amount":
+        return bool(_AMOUNT.search(sentence))
+    if kind == "count":
+        return bool(_NUMBER.search(sentence))
+    if kind == "person":
+        return bool(_NAME.search(sentence))
+    return True
+
+
+@dataclass
+class Evidence:
+    chunk: StoredChunk
+    rank: int
+    start: int
+    end: int
+    text: str
+    coverage: float
+    typed: bool
+    score: float
+    terms: frozenset[str] = frozenset()
+
+    @property
+    def unknown(self) -> bool:
+        return bool(UNKNOWN.search(self.text))
+
+
+# Sentences saying the documents do not know something: quoting them is not an answer.
+UNKNOWN = re.compile(r"\b(non (?:è|sono|e') not[io]|non (?:è|sono) (?:indicat|riportat|specificat)\w*|not known"
+                     r"|(?:is|are) not (?:given|stated|known|reported)|non (?:è|sono) stat[oi] trovat\w*"
+                     r"|no (?:such|explicit) \w+ (?:was|were) found|unknown|incert\w*|uncertain)\b", re.IGNORECASE)
+
+
+def sentences_of(chunk: StoredChunk) -> list[tuple[int, int, str]]:
+    """Candidate evidence: whole sentences and table rows, without headings, questions or disclaimers."""
+    out = []
+    text = chunk.text
+    for a, b in sentence_spans(text):
+        pieces = [(a, b)]
+        if " | " in text[a:b]:  # a table: each row is a statement of its own
+            pieces, pos = [], a
+            for line in text[a:b].split("\n"):
+                if line.strip():
+                    start = text.index(line, pos)
+                    pieces.append((start, start + len(line)))
+                    pos = start + len(line)
+        for x, y in pieces:
+            s = text[x:y]
+            if DISCLAIMER.match(s) or len(s) < 12 or s.rstrip().endswith("?"):
+                continue  # disclaimers and questions (FAQ headings) are not evidence
+            if " | " not in s and not re.search(r"[.;:!?»\")]$", s.rstrip()) and len(s.split()) <= 20:
+                continue  # a heading line, not a statement
+            out.append((x, y, s))
+    return out
+
+
+class EvidenceScorer:
+    """Scores the sentences of retrieved chunks against a question's weighted terms."""
+
+    def __init__(self, weights: dict[str, float], idf: dict[str, float], kind: str,
+                 act_keys: list[str] | None = None, language: str | None = None) -> None:
+        self.kind = kind
+        self.act_numbers = {k.split(":")[1] for k in act_keys or []}
+        self.language = language
+        # Terms no document contains cannot be matched by any sentence; they must not dilute coverage.
+        self.weights = {t: w * idf.get(t, 1.0) for t, w in weights.items() if idf.get(t, 1.0) > 0}
+        originals = [t for t, w in weights.items() if w >= 1.0 and t in self.weights] or list(self.weights)
+        self.total = sum(self.weights[t] for t in originals) or 1.0
+
+    def coverage(self, terms: set[str]) -> float:
+        return min(1.0, sum(w for t, w in self.weights.items() if t in terms) / self.total)
+
+    def score(self, chunks: list[StoredChunk], limit: int = 8) -> list[Evidence]:
+        out: list[Evidence] = []
+        top = max((c.score for c in chunks[:limit]), default=1.0) or 1.0
+        for rank, chunk in enumerate(chunks[:limit]):
+            lang = str(chunk.metadata.get("language", "en"))
+            context = set(analyze(f"{chunk.metadata.get('section', '')} {chunk.metadata.get('title', '')}", lang))
+            for a, b, sentence in sentences_of(chunk):
+                terms = set(analyze(sentence, lang))
+                cov = self.coverage(terms)
+                cov_ctx = self.coverage(terms | context)
+                coverage = 0.75 * cov + 0.25 * cov_ctx
+                typed = carries(self.kind, sentence)
+                length_penalty = 0.05 if len(sentence) > 400 else 0.0
+                prior = max(0.0, chunk.score / top) if top > 0 else 0.0
+                score = coverage + 0.25 * prior - 0.02 * rank - length_penalty
+                if self.act_numbers:
+                    key = str(chunk.metadata.get("act_key", ""))
+                    if key and key.split(":")[-1] in self.act_numbers:
+                        score += 0.15  # the act the question names
+                    elif key:
+                        score -= 0.15  # another act
+                if self.language and lang == self.language:
+                    score += 0.03
+                if self.kind in ("date", "amount", "count", "contact", "score", "person"):
+                    score += 0.25 if typed else -0.25
+                out.append(Evidence(chunk, rank, a, b, sentence, coverage, typed, score, frozenset(terms | context)))
+        out.sort(key=lambda e: -e.score)
+        return out
+
+
+def typed_values(kind: str, sentence: str) -> set[str]:
+    """The values of the asked-for kind a sentence states (normalised), for spotting conflicts."""
+    if kind == "date":
+        return {d for d, _, _ in parse_dates(sentence)}
+    if kind == "amount":
+        return {re.sub(r"[^\d]", "", m.group(0)) + re.sub(r"[\d\s.,]", "", m.group(0)).lower()[:3]
+                for m in _AMOUNT.finditer(sentence) if re.search(r"\d", m.group(0))}
+    if kind == "count":
+        return {m.group(0).lower() for m in _NUMBER.finditer(sentence)}
+    return set()
+
+
+def idf_table(snapshot, terms: list[str]) -> dict[str, float]:  # noqa: ANN001 - rag.index.Snapshot
+    """IDF of the question's terms from the keyword index's document frequencies."""
+    n = max(len(snapshot), 1)
+    dfs = snapshot.keyword.document_frequencies(terms)
+    return {t: (math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0) for t, df in dfs.items()}

@@ -1,0 +1,93 @@
+"""The default answerer: offline, deterministic, quoting the sentences that answer the question.
+
+It never writes a sentence of its own that carries a fact: every figure, date or name in the answer is
+inside a verbatim quote with its [n] marker, so the answer can be pasted and checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rag.evidence import Evidence, EvidenceScorer, answer_type, typed_values
+from rag.models import StoredChunk
+from rag.text_analysis import analyze
+
+MIN_COVERAGE = 0.30  # of the question's weighted terms, for the best sentence
+MIN_GAIN = 0.12  # coverage a further quote must add (multi-part questions)
+MIN_TOTAL_COVERAGE = 0.45  # of all quotes together
+PHRASES = {
+    "it": {"lead": "Secondo i documenti:", "lead_other": "Secondo i documenti (citazione in inglese):",
+           "not_found": "I documenti disponibili non contengono questa informazione.",
+           "closest": "I documenti più vicini alla domanda sono: {docs}.",
+           "out_of_scope": "Posso rispondere solo a domande sul programma dei Cluster Tecnologici Nazionali "
+                           "e sui documenti che lo riguardano.",
+           "conflict": "Le fonti riportano cifre diverse; sono citate entrambe.",
+           "amended": "Attenzione: {act} è stato modificato da {by}.",
+           "amended_quote": "L'atto è stato poi modificato:"},
+    "en": {"lead": "According to the documents:", "lead_other": "According to the documents (quoted in Italian):",
+           "not_found": "The documents available do not contain this information.",
+           "closest": "The closest documents to the question are: {docs}.",
+           "out_of_scope": "I can only answer questions about the National Technology Clusters program and "
+                           "the documents about it.",
+           "conflict": "The sources give different figures; both are quoted.",
+           "amended": "Note: {act} was later amended by {by}.",
+           "amended_quote": "The act was later amended:"},
+}
+
+
+@dataclass
+class Draft:
+    evidence: list[Evidence]
+    status: str
+    kind: str
+
+
+def _distinct(a: Evidence, b: Evidence) -> bool:
+    ta, tb = set(analyze(a.text, "it")) | set(analyze(a.text, "en")), set(analyze(b.text, "it")) | set(
+        analyze(b.text, "en"))
+    if not ta or not tb:
+        return True
+    return len(ta & tb) / len(ta | tb) < 0.6
+
+
+class ExtractiveAnswerer:
+    def select(self, question: str, chunks: list[StoredChunk], weights: dict[str, float],
+               idf: dict[str, float], act_keys: list[str] | None = None, language: str | None = None) -> Draft:
+        kind = answer_type(question)
+        scorer = EvidenceScorer(weights, idf, kind, act_keys, language)
+        ranked = scorer.score(chunks)
+        if not ranked:
+            return Draft([], "not_found", kind)
+        best = ranked[0]
+        typed_kinds = ("date", "amount", "count", "contact", "score", "person")
+        if best.coverage < MIN_COVERAGE or (kind in typed_kinds and not best.typed):
+            return Draft([], "not_found", kind)
+        if best.unknown:
+            return Draft([best], "not_found", kind)  # the documents say they do not know
+        chosen = [best]
+        covered = set(best.terms)
+        for ev in ranked[1:15]:
+            if len(chosen) >= (4 if kind == "list" else 3):
+                break
+            if ev.score < best.score * 0.6 or ev.unknown or not all(_distinct(ev, c) for c in chosen):
+                continue
+            gain = scorer.coverage(covered | ev.terms) - scorer.coverage(covered)
+            conflict = (kind in ("amount", "count", "date") and ev.typed and ev.score >= best.score * 0.9
+                        and ev.chunk.document_id != best.chunk.document_id
+                        and not (typed_values(kind, ev.text) & typed_values(kind, best.text)))
+            if gain >= MIN_GAIN or conflict:
+                chosen.append(ev)
+                covered |= ev.terms
+        if scorer.coverage(covered) < MIN_TOTAL_COVERAGE:
+            return Draft([], "not_found", kind)
+        chosen.sort(key=lambda e: (e.rank, e.start))
+        return Draft(chosen, "answered", kind)
+
+    @staticmethod
+    def conflicting(draft: Draft) -> bool:
+        """Two quotes from different documents giving different figures for the same question."""
+        if draft.kind not in ("amount", "count", "date") or len(draft.evidence) < 2:
+            return False
+        docs = {e.chunk.document_id for e in draft.evidence}
+        figures = [typed_values(draft.kind, e.text) for e in draft.evidence]
+        return len(docs) > 1 and any(a and b and not (a & b) for a in figures for b in figures)

@@ -1,0 +1,263 @@
+"""The answer pipeline: an ordered list of named steps over one state object.
+
+Read this file to see every step. Each step reads and extends ``AnswerState``, may stop the pipeline with
+a status (``not_found``, ``out_of_scope``), and has its time recorded in ``timings_ms``:
+
+  rewrite_followup → detect_language → route → retrieve → rerank → answer → add_amendments →
+  verify_citations → add_warnings
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rag.answer import Answer, Citation
+from rag.evidence import EvidenceScorer, answer_type, idf_table
+from rag.extractive import PHRASES, Draft, ExtractiveAnswerer
+from rag.followup import rewrite
+from rag.index import Filters
+from rag.models import StoredChunk
+from rag.rerank import Reranker, make_reranker
+from rag.retrieval import HybridRetriever, QueryPlan
+from rag.routing import has_domain_words, is_injection, is_off_topic_task
+from rag.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass
+class AnswerState:
+    question: str
+    history: list[str] = field(default_factory=list)
+    filters: Filters | None = None
+    lang_hint: str | None = None
+    top_k: int = 8
+    query: str = ""
+    rewritten: str | None = None
+    language: str = "en"
+    plan: QueryPlan | None = None
+    chunks: list[StoredChunk] = field(default_factory=list)
+    draft: Draft | None = None
+    text: str = ""
+    citations: list[Citation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    status: str | None = None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+Step = Callable[[AnswerState], None]
+
+
+class AnswerPipeline:
+    def __init__(self, retriever: HybridRetriever, settings: Settings, reranker: Reranker | None = None) -> None:
+        self.retriever = retriever
+        self.settings = settings
+        self.reranker = reranker or make_reranker(settings)
+        self.answerer = ExtractiveAnswerer()
+        self.steps: list[tuple[str, Step]] = [
+            ("rewrite_followup", self.rewrite_followup),
+            ("detect_language", self.detect_language),
+            ("route", self.route),
+            ("retrieve", self.retrieve),
+            ("rerank", self.rerank),
+            ("answer", self.answer),
+            ("add_amendments", self.add_amendments),
+            ("verify_citations", self.verify_citations),
+            ("add_warnings", self.add_warnings),
+        ]
+
+    # --- runner -------------------------------------------------------------------------------------
+    def run(self, question: str, history: list[str] | None = None, filters: Filters | None = None,
+            lang: str | None = None, top_k: int | None = None) -> Answer:
+        state = AnswerState(question=question.strip(), history=[h for h in (history or []) if h.strip()],
+                            filters=filters, lang_hint=lang, top_k=top_k or 8)
+        started = time.perf_counter()
+        for name, step in self.steps:
+            t0 = time.perf_counter()
+            step(state)
+            state.timings[name] = round((time.perf_counter() - t0) * 1000, 2)
+            if state.status is not None and state.status != "answered":
+                break
+        state.timings["total"] = round((time.perf_counter() - started) * 1000, 2)
+        return self._to_answer(state)
+
+    # --- steps --------------------------------------------------------------------------------------
+    def rewrite_followup(self, s: AnswerState) -> None:
+        s.rewritten = rewrite(s.question, s.history)
+        s.query = s.rewritten or s.question
+
+    def detect_language(self, s: AnswerState) -> None:
+        from ingest.metadata import detect_language_with_confidence
+
+        if s.lang_hint in ("it", "en"):
+            s.language = s.lang_hint
+            return
+        lang, prob = detect_language_with_confidence(s.question)
+        if lang not in ("it", "en") or prob < 0.7:
+            for earlier in reversed(s.history):
+                lang2, prob2 = detect_language_with_confidence(earlier)
+                if lang2 in ("it", "en") and prob2 >= 0.7:
+                    lang, prob = lang2, prob2
+                    break
+        s.language = lang if lang in ("it", "en") else "en"
+
+    def route(self, s: AnswerState) -> None:
+        if is_injection(s.question) or is_off_topic_task(s.question):
+            s.status = "out_of_scope"
+
+    def retrieve(self, s: AnswerState) -> None:
+        s.plan = self.retriever.plan(s.query, s.language)
+        s.chunks = self.retriever.search(s.query, k=max(s.top_k, 8), filters=s.filters, language=s.language)
+        if not s.chunks:
+            s.status = "not_found"
+            return
+        snapshot = self.retriever.index.snapshot
+        names = {c for cl in snapshot.clusters for c in cl}
+        words = {w for n in names for w in re.findall(r"[a-z0-9]+", n) if len(w) > 2}
+        best_dense = max((c.scores.get("dense", 0.0) for c in s.chunks), default=0.0)
+        if not has_domain_words(s.query, words) and best_dense < 0.45:
+            s.status = "out_of_scope"
+
+    def rerank(self, s: AnswerState) -> None:
+        s.chunks = self.reranker.rerank(s.query, s.chunks, s.plan)
+
+    def answer(self, s: AnswerState) -> None:
+        assert s.plan is not None
+        idf = idf_table(self.retriever.index.snapshot, list(s.plan.weights))
+        # The answer type comes from the user's own words ("E la scadenza?" asks for a date).
+        s.draft = self.answerer.select(s.question if s.rewritten else s.query, s.chunks, s.plan.weights, idf,
+                                       s.plan.act_keys, s.language)
+        if s.draft.status != "answered":
+            s.status = "not_found"
+            return
+        quote_langs = {str(e.chunk.metadata.get("language", s.language)) for e in s.draft.evidence}
+        phrases = PHRASES[s.language]
+        lead = phrases["lead"] if quote_langs <= {s.language} else phrases["lead_other"]
+        parts = [lead]
+        for ev in s.draft.evidence:
+            n = self._cite(s, ev.chunk, ev.text)
+            parts.append(f"«{ev.text}» [{n}]")
+        s.text = " ".join(parts)
+        if self.answerer.conflicting(s.draft):
+            s.warnings.append(phrases["conflict"])
+        s.status = "answered"
+
+    def add_amendments(self, s: AnswerState) -> None:
+        """A cited act later amended: say so and quote the amending act on the same question."""
+        snapshot = self.retriever.index.snapshot
+        phrases = PHRASES[s.language]
+        amended: dict[str, list[str]] = {}
+        for cit in list(s.citations):
+            doc = snapshot.docs.get(cit.document_id)
+            target = doc.meta.get("about") if doc and doc.meta.get("about") else cit.document_id
+            target_doc = snapshot.docs.get(target) or doc
+            if target_doc is None:
+                continue
+            for by in target_doc.meta.get("amended_by") or []:
+                if by in snapshot.docs and by not in amended.get(target, []):
+                    amended.setdefault(target, []).append(by)
+        cited_docs = {c.document_id for c in s.citations}
+        cited_docs |= {str(snapshot.docs[d].meta.get("about")) for d in cited_docs
+                       if d in snapshot.docs and snapshot.docs[d].meta.get("about")}
+        for target, by_list in amended.items():
+            act = snapshot.docs[target].meta.get("act") or snapshot.docs[target].title
+            labels = ", ".join(snapshot.docs[b].meta.get("act") or snapshot.docs[b].title for b in by_list)
+            s.warnings.append(phrases["amended"].format(act=act, by=labels))
+            by_numbers = {str(snapshot.docs[b].meta.get("act_number") or "").split("/")[0] for b in by_list}
+            if any(b in cited_docs for b in by_list) or any(n and n in s.text for n in by_numbers):
+                continue  # the answer already quotes the amending act
+            rows = [r for b in by_list for r in snapshot.doc_rows(b).tolist()]
+            overviews = [d for d, rec in snapshot.docs.items() if rec.meta.get("about") in by_list]
+            rows += [r for d in overviews for r in snapshot.doc_rows(d).tolist()]
+            if not rows or s.plan is None:
+                continue
+            found = self.retriever.search(s.query, k=6, language=s.language,
+                                          filters=Filters(document_id=by_list + overviews))
+            idf = idf_table(snapshot, list(s.plan.weights))
+            kind = answer_type(s.question if s.rewritten else s.query)
+            ranked = EvidenceScorer(s.plan.weights, idf, kind, None, s.language).score(found, limit=6)
+            if ranked and ranked[0].coverage >= 0.3 and (ranked[0].typed or kind not in ("date", "amount", "count")):
+                ev = ranked[0]
+                if ev.text in s.text:
+                    continue
+                n = self._cite(s, ev.chunk, ev.text)
+                s.text += f" {phrases['amended_quote']} «{ev.text}» [{n}]"
+
+    def verify_citations(self, s: AnswerState) -> None:
+        """Every marker resolves, every quote is verbatim, every number in the text is inside a quote."""
+        by_n = {c.n: c for c in s.citations}
+        chunks = {c.chunk_id: c for c in s.chunks}
+        for marker in set(MARKER.findall(s.text)):
+            if int(marker) not in by_n:
+                s.text = s.text.replace(f"[{marker}]", "")
+                log.warning("removed a marker [%s] that pointed to no source", marker)
+        valid = []
+        for c in s.citations:
+            chunk = chunks.get(c.chunk_id)
+            text = chunk.text if chunk else self._chunk_text(c.chunk_id)
+            if text is not None and c.quote in text:
+                valid.append(c)
+            else:
+                log.warning("dropped citation %s: quote not verbatim in its chunk", c.n)
+        s.citations = valid
+        outside = MARKER.sub("", re.sub(r"«[^»]*»", "", s.text))
+        quotes = " ".join(c.quote for c in s.citations)
+        stray = [n for n in re.findall(r"\d[\d.,]*\d|\d", outside) if n not in quotes]
+        if stray:
+            s.warnings.append(("Numeri non verificati nelle fonti: " if s.language == "it"
+                               else "Figures not found in the cited sources: ") + ", ".join(sorted(set(stray))))
+        if not s.citations and s.status == "answered":
+            s.status = "not_found"
+
+    def add_warnings(self, s: AnswerState) -> None:
+        seen: dict[str, None] = {}
+        for w in s.warnings:
+            seen.setdefault(w, None)
+        s.warnings = list(seen)
+
+    # --- helpers ------------------------------------------------------------------------------------
+    def _chunk_text(self, chunk_id: str) -> str | None:
+        snapshot = self.retriever.index.snapshot
+        row = snapshot.row.get(chunk_id)
+        return snapshot.texts[row] if row is not None else None
+
+    @staticmethod
+    def _cite(s: AnswerState, chunk: StoredChunk, quote: str) -> int:
+        for c in s.citations:
+            if c.chunk_id == chunk.chunk_id and c.quote == quote:
+                return c.n
+        n = len(s.citations) + 1
+        s.citations.append(Citation.from_chunk(n, chunk, quote))
+        if all(c.chunk_id != chunk.chunk_id for c in s.chunks):
+            s.chunks.append(chunk)
+        return n
+
+    def _to_answer(self, s: AnswerState) -> Answer:
+        phrases = PHRASES[s.language]
+        status = s.status or "not_found"
+        closest: list[dict] = []
+        seen_docs: set[str] = set()
+        for c in s.chunks:
+            if c.document_id not in seen_docs and len(closest) < 3:
+                seen_docs.add(c.document_id)
+                closest.append({"document_id": c.document_id, "title": c.metadata.get("title", ""),
+                                "act": c.metadata.get("act", ""), "page": c.page, "section": c.section,
+                                "url": f"/v1/documents/{c.document_id}/file" + (f"#page={c.page}" if c.page else "")})
+        if status == "out_of_scope":
+            text, citations, closest = phrases["out_of_scope"], [], []
+        elif status == "not_found":
+            text = phrases["not_found"]
+            if closest:
+                text += " " + phrases["closest"].format(docs="; ".join(f"«{d['title']}»" for d in closest))
+            citations = []
+        else:
+            text, citations = s.text, s.citations
+        return Answer(answer=text, status=status, language=s.language, citations=citations,
+                      warnings=s.warnings if status == "answered" else [], timings_ms=s.timings,
+                      question=s.question, rewritten_question=s.rewritten, closest_documents=closest)
