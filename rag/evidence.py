@@ -28,8 +28,10 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
                           r"|contribut\w*|euro|milioni|million|stanziat\w*|risorse|costo|costi|cost|costs|grant"
                           r"|lump sum|quota|share|aid|agevolazion\w*|money|soldi|fondi|funds)\b")),
     ("count", re.compile(r"\b(quanti|quante|numero di|how many|number of|numero massimo|maximum number)\b")),
-    ("person", re.compile(r"\b(chi|who|presidente|president|direttore|director|responsabile|ministro|minister"
-                          r"|signed|firmat\w*)\b")),
+    ("person", re.compile(r"\b(presidente|president|presiede|chairs?|chaired|direttore|director|responsabile"
+                          r"|ministro|minister|signed|firmat\w*)\b")),
+    ("who", re.compile(r"^(chi|who)\b|\b(chi|who) (ha|hanno|era|erano|e|is|was|were|are|did|coordina|coordinates"
+                       r"|guida|leads|promosso|promoted|launched|lanciato)\b")),
     ("definition", re.compile(r"\b(cos'e|che cos'e|cosa e|cosa si intende|what is a|what is an|what are the|define"
                               r"|definizione|definition|meaning|significa)\b")),
     ("yesno", re.compile(r"^(e |and )?(puo|possono|potevano|poteva|e possibile|e ammess\w*|sono ammess\w*|c'e|ce |is"
@@ -51,6 +53,9 @@ _SCORE = re.compile(r"\b(punteggio|punti|score|points|ranked|classificat\w*|post
 DISCLAIMER = re.compile(r"^(sintesi non ufficiale|unofficial summary|nota:? sintesi)", re.IGNORECASE)
 
 
+TYPED_KINDS = ("date", "amount", "count", "contact", "score", "person", "who")
+
+
 def answer_type(question: str) -> str:
     q = fold(question).strip()
     for name, pattern in ANSWER_TYPES:
@@ -59,8 +64,27 @@ def answer_type(question: str) -> str:
     return "other"
 
 
-def carries(kind: str, sentence: str) -> bool:
+_LEADING_NUMBER = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-z]\))\s+")
+_ROLE_WORDS = re.compile(r"\b(presiden\w*|presied\w*|chair\w*|dirett\w*|direct\w*|responsabil\w*|ministr\w*"
+                         r"|minister\w*|firmat\w*|signed|capo)\b", re.IGNORECASE)
+
+
+def carries(kind: str, sentence: str, question_terms: set[str] | None = None, lang: str = "en") -> bool:
     """Does the sentence carry the kind of thing the question asks for?"""
+    sentence = _LEADING_NUMBER.sub("", sentence)  # "5. Il cluster..." numbers a paragraph, states nothing
+    if kind == "count" and question_terms:
+        # A count answers "how many X" only when a number stands next to X ("456 participants").
+        words = re.findall(r"[\w'-]+", sentence)
+        for i, word in enumerate(words):
+            if _NUMBER.fullmatch(word) and not re.fullmatch(r"(?:19|20)\d\d", word):
+                following = " ".join(words[i + 1 : i + 5])
+                if set(analyze(following, lang)) & question_terms:
+                    return True
+        return False
+    if kind == "person":
+        return bool(_ROLE_WORDS.search(sentence)) and bool(_NAME.search(sentence))
+    if kind == "who":
+        return bool(re.search(r"(?<!^)(?<![.!?] )\b[A-Z][\w.]+", sentence.strip()))
     if kind == "contact":
         return bool(_CONTACT.search(sentence))
     if kind == "score":
@@ -130,8 +154,11 @@ class EvidenceScorer:
         self.kind = kind
         self.act_numbers = {k.split(":")[1] for k in act_keys or []}
         self.language = language
+        self.question_terms = set(weights)
         # Terms no document contains cannot be matched by any sentence; they must not dilute coverage.
-        self.weights = {t: w * idf.get(t, 1.0) for t, w in weights.items() if idf.get(t, 1.0) > 0}
+        # IDF is damped (square root): a rare verb of the question ("metteva") must not outweigh the
+        # nouns that the answer sentence shares with it.
+        self.weights = {t: w * math.sqrt(idf.get(t, 1.0)) for t, w in weights.items() if idf.get(t, 1.0) > 0}
         originals = [t for t, w in weights.items() if w >= 1.0 and t in self.weights] or list(self.weights)
         self.total = sum(self.weights[t] for t in originals) or 1.0
 
@@ -143,13 +170,14 @@ class EvidenceScorer:
         top = max((c.score for c in chunks[:limit]), default=1.0) or 1.0
         for rank, chunk in enumerate(chunks[:limit]):
             lang = str(chunk.metadata.get("language", "en"))
-            context = set(analyze(f"{chunk.metadata.get('section', '')} {chunk.metadata.get('title', '')}", lang))
+            context = set(analyze(f"{chunk.metadata.get('section', '')} {chunk.metadata.get('title', '')} "
+                                  f"{chunk.metadata.get('act', '')} {chunk.text}", lang))
             for a, b, sentence in sentences_of(chunk):
                 terms = set(analyze(sentence, lang))
                 cov = self.coverage(terms)
                 cov_ctx = self.coverage(terms | context)
-                coverage = 0.75 * cov + 0.25 * cov_ctx
-                typed = carries(self.kind, sentence)
+                coverage = 0.65 * cov + 0.35 * cov_ctx
+                typed = carries(self.kind, sentence, self.question_terms, lang)
                 length_penalty = 0.05 if len(sentence) > 400 else 0.0
                 prior = max(0.0, chunk.score / top) if top > 0 else 0.0
                 score = coverage + 0.25 * prior - 0.02 * rank - length_penalty
@@ -161,7 +189,7 @@ class EvidenceScorer:
                         score -= 0.15  # another act
                 if self.language and lang == self.language:
                     score += 0.03
-                if self.kind in ("date", "amount", "count", "contact", "score", "person"):
+                if self.kind in TYPED_KINDS:
                     score += 0.25 if typed else -0.25
                 out.append(Evidence(chunk, rank, a, b, sentence, coverage, typed, score, frozenset(terms | context)))
         out.sort(key=lambda e: -e.score)
@@ -185,3 +213,4 @@ def idf_table(snapshot, terms: list[str]) -> dict[str, float]:  # noqa: ANN001 -
     n = max(len(snapshot), 1)
     dfs = snapshot.keyword.document_frequencies(terms)
     return {t: (math.log(1 + (n - df + 0.5) / (df + 0.5)) if df else 0.0) for t, df in dfs.items()}
+

@@ -6,9 +6,11 @@ inside a verbatim quote with its [n] marker, so the answer can be pasted and che
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.evidence import Evidence, EvidenceScorer, answer_type, typed_values
+from rag.evidence import TYPED_KINDS, Evidence, EvidenceScorer, answer_type, typed_values
 from rag.models import StoredChunk
 from rag.text_analysis import analyze
 
@@ -52,14 +54,16 @@ def _distinct(a: Evidence, b: Evidence) -> bool:
 
 class ExtractiveAnswerer:
     def select(self, question: str, chunks: list[StoredChunk], weights: dict[str, float],
-               idf: dict[str, float], act_keys: list[str] | None = None, language: str | None = None) -> Draft:
+               idf: dict[str, float], act_keys: list[str] | None = None, language: str | None = None,
+               fetch_more: Callable[[list[str]], list[StoredChunk]] | None = None,
+               constraints_from: str | None = None) -> Draft:
         kind = answer_type(question)
         scorer = EvidenceScorer(weights, idf, kind, act_keys, language)
         ranked = scorer.score(chunks)
         if not ranked:
             return Draft([], "not_found", kind)
         best = ranked[0]
-        typed_kinds = ("date", "amount", "count", "contact", "score", "person")
+        typed_kinds = TYPED_KINDS
         if best.coverage < MIN_COVERAGE or (kind in typed_kinds and not best.typed):
             return Draft([], "not_found", kind)
         if best.unknown:
@@ -78,10 +82,39 @@ class ExtractiveAnswerer:
             if gain >= MIN_GAIN or conflict:
                 chosen.append(ev)
                 covered |= ev.terms
+        if fetch_more is not None and len(chosen) < 3 and scorer.coverage(covered) < 0.85:
+            # A multi-part question: look again for what the quotes so far do not cover.
+            missing = [t for t in scorer.weights if t not in covered and t in scorer.question_terms]
+            if missing:
+                extra = scorer.score(fetch_more(missing), limit=6)
+                for ev in extra[:8]:
+                    gain = scorer.coverage(covered | ev.terms) - scorer.coverage(covered)
+                    if (gain >= MIN_GAIN and not ev.unknown and ev.coverage >= MIN_COVERAGE * 0.5
+                            and all(_distinct(ev, c) for c in chosen)):
+                        ev.rank = len(chunks) + ev.rank
+                        chosen.append(ev)
+                        covered |= ev.terms
+                        break
         if scorer.coverage(covered) < MIN_TOTAL_COVERAGE:
+            return Draft([], "not_found", kind)
+        if not self._constraints_met(constraints_from or question, chosen):
             return Draft([], "not_found", kind)
         chosen.sort(key=lambda e: (e.rank, e.start))
         return Draft(chosen, "answered", kind)
+
+    @staticmethod
+    def _constraints_met(question: str, chosen: list[Evidence]) -> bool:
+        """Years and act numbers the question names must be stated by the quotes or their documents:
+        a question about "the 2022 notice" is not answered by a quote about the 2012 one."""
+        wanted = {n.replace(".", "").replace(",", "") for n in re.findall(r"\b\d[\d.,]{2,}\d\b|\b\d{3,}\b", question)}
+        if not wanted:
+            return True
+        have = " ".join(
+            f"{e.text} {e.chunk.metadata.get('title', '')} {e.chunk.metadata.get('act', '')} "
+            f"{e.chunk.metadata.get('section', '')} {e.chunk.metadata.get('year', '')} "
+            f"{e.chunk.metadata.get('act_number', '')}" for e in chosen)
+        have_numbers = {n.replace(".", "").replace(",", "") for n in re.findall(r"\d[\d.,]*\d|\d", have)}
+        return wanted <= have_numbers
 
     @staticmethod
     def conflicting(draft: Draft) -> bool:

@@ -19,24 +19,27 @@ GLOSSARY_PATH = Path(__file__).parent / "data" / "glossary.yaml"
 class Glossary:
     terms: list[dict[str, list[str]]]
     acts: list[dict]
+    clusters: list[dict]
 
     @classmethod
     @lru_cache(maxsize=1)
     def load(cls, path: Path = GLOSSARY_PATH) -> Glossary:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return cls(data.get("terms", []), data.get("acts", []))
+        return cls(data.get("terms", []), data.get("acts", []), data.get("clusters", []))
 
     def expansions(self, question: str, lang: str) -> list[str]:
-        """Stems, in the other language, of the glossary terms the question contains."""
+        """Stems of the glossary terms equivalent to those the question contains: the other language's
+        (so an English question reaches an Italian act) and the same language's synonyms."""
         text = " " + " ".join(re.findall(r"[a-z0-9'-]+", fold(question))) + " "
         other = "it" if lang == "en" else "en"
         out: dict[str, None] = {}
         for entry in self.terms:
             mine = entry.get(lang, [])
             if any(f" {fold(term)} " in text for term in mine):
-                for term in entry.get(other, []):
-                    for stem in analyze(term, other):
-                        out.setdefault(stem, None)
+                for lg in (other, lang):
+                    for term in entry.get(lg, []):
+                        for stem in analyze(term, lg):
+                            out.setdefault(stem, None)
         return list(out)
 
     def act_keys(self, question: str) -> list[str]:
@@ -48,5 +51,14 @@ class Glossary:
         folded = fold(question)
         for entry in self.acts:
             if any(fold(p) in folded for p in entry["phrases"]):
+                keys.setdefault(entry["key"], None)
+        return list(keys)
+
+    def cluster_keys(self, question: str) -> list[str]:
+        """Clusters the question names, by acronym or by area name, in either language."""
+        folded = " " + " ".join(re.findall(r"[a-z0-9.,]+", fold(question))) + " "
+        keys: dict[str, None] = {}
+        for entry in self.clusters:
+            if any(re.search(rf"(?<![a-z0-9]){re.escape(fold(p))}(?![a-z0-9])", folded) for p in entry["phrases"]):
                 keys.setdefault(entry["key"], None)
         return list(keys)

@@ -131,8 +131,15 @@ class AnswerPipeline:
         assert s.plan is not None
         idf = idf_table(self.retriever.index.snapshot, list(s.plan.weights))
         # The answer type comes from the user's own words ("E la scadenza?" asks for a date).
+
+        def fetch_more(missing: list[str]) -> list[StoredChunk]:
+            from rag.followup import subject_of
+
+            extra_query = " ".join(subject_of(s.query) + missing) or s.query
+            return self.retriever.search(extra_query, k=6, filters=s.filters, language=s.language)
+
         s.draft = self.answerer.select(s.question if s.rewritten else s.query, s.chunks, s.plan.weights, idf,
-                                       s.plan.act_keys, s.language)
+                                       s.plan.act_keys, s.language, fetch_more=fetch_more, constraints_from=s.query)
         if s.draft.status != "answered":
             s.status = "not_found"
             return

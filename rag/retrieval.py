@@ -45,6 +45,7 @@ class QueryPlan:
     terms: list[str]
     weights: dict[str, float]
     act_keys: list[str]
+    cluster_keys: list[str] = field(default_factory=list)
 
 
 class HybridRetriever:
@@ -56,6 +57,7 @@ class HybridRetriever:
         self.settings = settings
         self.config = config or RetrievalConfig()
         self.glossary = Glossary.load()
+        self._vectors: dict[str, np.ndarray] = {}
 
     def plan(self, query: str, language: str | None) -> QueryPlan:
         from ingest.metadata import detect_language_with_confidence
@@ -71,7 +73,8 @@ class HybridRetriever:
                     self.glossary.expansions(query, "it") if lang is None else []):
                 weights.setdefault(stem, self.config.expansion_weight)
         acts = self.glossary.act_keys(query) if self.config.use_acts else []
-        return QueryPlan(query, lang or "en", list(weights), weights, acts)
+        clusters = self.glossary.cluster_keys(query) if self.config.use_acts else []
+        return QueryPlan(query, lang or "en", list(weights), weights, acts, clusters)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                language: str | None = None, config: RetrievalConfig | None = None) -> list[StoredChunk]:
@@ -102,8 +105,10 @@ class HybridRetriever:
                     continue
                 cos = dense.get(row, cos_floor)
                 score[row] = (w * bm25[row] / bmax if bmax > 0 else 0.0) + (cos if cfg.mode != "bm25" else 0.0)
-        if cfg.use_acts and plan.act_keys and cfg.act_boost:
-            boost = self._act_boost(snap, plan.act_keys, cfg.act_boost)
+        if cfg.use_acts and (plan.act_keys or plan.cluster_keys) and cfg.act_boost:
+            boost = self._act_boost(snap, plan.act_keys, cfg.act_boost) if plan.act_keys else 0.0
+            if plan.cluster_keys:
+                boost = boost + self._cluster_boost(snap, plan.cluster_keys, cfg.act_boost)
             finite = np.isfinite(score)
             score = np.where(finite, score + boost, score)
         if mask is not None:
@@ -118,8 +123,18 @@ class HybridRetriever:
             out.append(chunk)
         return out
 
+    def query_vector(self, query: str) -> np.ndarray:
+        """The question's embedding, kept for the last few questions (the answer step reuses it)."""
+        vec = self._vectors.get(query)
+        if vec is None:
+            vec = self.embedder.embed_query(query)
+            self._vectors[query] = vec
+            while len(self._vectors) > 64:
+                self._vectors.pop(next(iter(self._vectors)))
+        return vec
+
     def _dense(self, snap: Snapshot, query: str, mask: np.ndarray | None, cfg: RetrievalConfig) -> dict[int, float]:
-        vector = self.embedder.embed_query(query)
+        vector = self.query_vector(query)
         want = cfg.candidates
         if mask is not None:
             selected = int(mask.sum())
@@ -144,6 +159,17 @@ class HybridRetriever:
                 if row is not None and mask[row]:
                     out[row] = sim
         return out
+
+    @staticmethod
+    def _cluster_boost(snap: Snapshot, keys: list[str], amount: float) -> np.ndarray:
+        """Documents about the named cluster: most for a profile of that cluster alone."""
+        wanted = {k.lower() for k in keys}
+        boost = np.zeros(len(snap), dtype=np.float32)
+        for i, clusters in enumerate(snap.clusters):
+            hit = clusters & wanted
+            if hit:
+                boost[i] = amount * (1.0 if len(clusters) <= len(wanted) else 0.3)
+        return boost
 
     @staticmethod
     def _act_boost(snap: Snapshot, keys: list[str], amount: float) -> np.ndarray:

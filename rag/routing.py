@@ -33,6 +33,8 @@ DOMAIN_WORDS = {
     "university", "imprese", "companies", "partenariato", "partnership", "graduatoria", "ranking", "legge",
     "law", "cipe", "gazzetta", "gazette", "amendment", "modifica", "tecnologico", "tecnologici", "technology",
     "ctn", "sirio", "pec", "helpdesk", "cofinanziamento", "partner", "eligible", "ammissibili", "apply",
+    "senato", "senate", "interrogazione", "nota", "note", "protocollo", "protocol", "enea", "cnr", "asi",
+    "federchimica", "ue", "eu", "regolamento", "regulation", "smart", "distretti", "districts", "agenda",
 }
 
 

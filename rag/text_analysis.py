@@ -22,7 +22,10 @@ STOPWORDS = {
                                           "chi", "come", "cosa", "dove", "perche", "era", "erano", "sono", "stato",
                                           "stata", "stati", "puo", "possono", "sapere", "vorrei", "dire"},
     "en": frozenset(STOPWORDS_EN) | {"also", "would", "could", "which", "what", "who", "how", "when", "where",
-                                     "why", "much", "many", "does", "did", "was", "were", "tell", "know"},
+                                     "why", "much", "many", "does", "did", "was", "were", "tell", "know", "have", "has", "had", "having",
+                                     "out", "get", "got", "make", "made", "its", "it", "they", "them", "their",
+                                     "there", "these", "those", "this", "that", "any", "some", "just", "about",
+                                     "should", "shall", "might", "must", "may", "do", "done", "up"},
 }
 LANGS = ("it", "en")
 # How help-desk requests are phrased, not what they ask: dropped from questions only.
