@@ -30,8 +30,7 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("count", re.compile(r"\b(quanti|quante|numero di|how many|number of|numero massimo|maximum number)\b")),
     ("person", re.compile(r"\b(presidente|president|presiede|chairs?|chaired|direttore|director|responsabile"
                           r"|ministro|minister|signed|firmat\w*)\b")),
-    ("who", re.compile(r"^(chi|who)\b|\b(chi|who) (ha|hanno|era|erano|e|is|was|were|are|did|coordina|coordinates"
-                       r"|guida|leads|promosso|promoted|launched|lanciato)\b")),
+    ("who", re.compile(r"\b(chi|who)\b")),
     ("definition", re.compile(r"\b(cos'e|che cos'e|cosa e|cosa si intende|what is a|what is an|what are the|define"
                               r"|definizione|definition|meaning|significa)\b")),
     ("yesno", re.compile(r"^(e |and )?(puo|possono|potevano|poteva|e possibile|e ammess\w*|sono ammess\w*|c'e|ce |is"
@@ -53,7 +52,7 @@ _SCORE = re.compile(r"\b(punteggio|punti|score|points|ranked|classificat\w*|post
 DISCLAIMER = re.compile(r"^(sintesi non ufficiale|unofficial summary|nota:? sintesi)", re.IGNORECASE)
 
 
-TYPED_KINDS = ("date", "amount", "count", "contact", "score", "person", "who")
+TYPED_KINDS = ("date", "amount", "count", "contact", "score", "person")
 
 
 def answer_type(question: str) -> str:
@@ -180,13 +179,13 @@ class EvidenceScorer:
                 typed = carries(self.kind, sentence, self.question_terms, lang)
                 length_penalty = 0.05 if len(sentence) > 400 else 0.0
                 prior = max(0.0, chunk.score / top) if top > 0 else 0.0
-                score = coverage + 0.25 * prior - 0.02 * rank - length_penalty
+                score = coverage + 0.25 * prior - 0.01 * rank - length_penalty
                 if self.act_numbers:
                     key = str(chunk.metadata.get("act_key", ""))
                     if key and key.split(":")[-1] in self.act_numbers:
-                        score += 0.15  # the act the question names
+                        score += 0.1  # the act the question names
                     elif key:
-                        score -= 0.15  # another act
+                        score -= 0.05  # another act
                 if self.language and lang == self.language:
                     score += 0.03
                 if self.kind in TYPED_KINDS:

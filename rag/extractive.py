@@ -15,7 +15,8 @@ from rag.models import StoredChunk
 from rag.text_analysis import analyze
 
 MIN_COVERAGE = 0.30  # of the question's weighted terms, for the best sentence
-MIN_GAIN = 0.12  # coverage a further quote must add (multi-part questions)
+MIN_GAIN = 0.0  # coverage a further quote must add (multi-part questions)
+RELATIVE_FLOOR = 0.75  # a further quote scores at least this share of the best one
 MIN_TOTAL_COVERAGE = 0.45  # of all quotes together
 PHRASES = {
     "it": {"lead": "Secondo i documenti:", "lead_other": "Secondo i documenti (citazione in inglese):",
@@ -66,14 +67,14 @@ class ExtractiveAnswerer:
         typed_kinds = TYPED_KINDS
         if best.coverage < MIN_COVERAGE or (kind in typed_kinds and not best.typed):
             return Draft([], "not_found", kind)
-        if best.unknown:
+        if best.unknown and not (kind in ("date", "amount") and best.typed):
             return Draft([best], "not_found", kind)  # the documents say they do not know
         chosen = [best]
         covered = set(best.terms)
         for ev in ranked[1:15]:
             if len(chosen) >= (4 if kind == "list" else 3):
                 break
-            if ev.score < best.score * 0.6 or ev.unknown or not all(_distinct(ev, c) for c in chosen):
+            if ev.score < best.score * RELATIVE_FLOOR or ev.unknown or not all(_distinct(ev, c) for c in chosen):
                 continue
             gain = scorer.coverage(covered | ev.terms) - scorer.coverage(covered)
             conflict = (kind in ("amount", "count", "date") and ev.typed and ev.score >= best.score * 0.9
