@@ -8,6 +8,9 @@ PORT ?= 8000
 
 .PHONY: install run test lint bench eval system-test-deps clean
 
+# What the browser tests need from Debian (never `playwright install`: nothing is downloaded at run time).
+APT_TEST_PACKAGES := chromium fonts-dejavu-core
+
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
@@ -22,7 +25,13 @@ run: install
 	$(VENV)/bin/ctn ingest
 	$(VENV)/bin/ctn ask "Qual è la dotazione finanziaria dell'avviso del 2012?"
 
-test: install
+system-test-deps:
+	@if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+		echo "installing $(APT_TEST_PACKAGES) with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_TEST_PACKAGES) >/dev/null; \
+	fi
+
+test: install system-test-deps
 	$(VENV)/bin/python -m pytest -q -p no:cacheprovider
 
 lint: install

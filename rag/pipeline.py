@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from rag.answer import Answer, Citation
@@ -29,6 +29,7 @@ from rag.settings import Settings
 log = logging.getLogger(__name__)
 
 MARKER = re.compile(r"\[(\d+)\]")
+LLM_SOURCES = 6
 
 
 @dataclass
@@ -60,6 +61,11 @@ class AnswerPipeline:
         self.settings = settings
         self.reranker = reranker or make_reranker(settings)
         self.answerer = ExtractiveAnswerer()
+        self.llm = None
+        if settings.llm == "openai":
+            from rag.llm import LLMAnswerer
+
+            self.llm = LLMAnswerer(settings)
         self.steps: list[tuple[str, Step]] = [
             ("rewrite_followup", self.rewrite_followup),
             ("detect_language", self.detect_language),
@@ -89,7 +95,12 @@ class AnswerPipeline:
 
     # --- steps --------------------------------------------------------------------------------------
     def rewrite_followup(self, s: AnswerState) -> None:
-        s.rewritten = rewrite(s.question, s.history)
+        from rag.followup import needs_context
+
+        if self.llm is not None and s.history and needs_context(s.question):
+            s.rewritten = self.llm.rewrite(s.question, s.history) or rewrite(s.question, s.history)
+        else:
+            s.rewritten = rewrite(s.question, s.history)
         s.query = s.rewritten or s.question
 
     def detect_language(self, s: AnswerState) -> None:
@@ -128,6 +139,9 @@ class AnswerPipeline:
         s.chunks = self.reranker.rerank(s.query, s.chunks, s.plan)
 
     def answer(self, s: AnswerState) -> None:
+        if self.llm is not None:
+            self.apply_llm_text(s, self.llm.answer(s.query, s.chunks[:LLM_SOURCES], s.language))
+            return
         assert s.plan is not None
         idf = idf_table(self.retriever.index.snapshot, list(s.plan.weights))
         # The answer type comes from the user's own words ("E la scadenza?" asks for a date).
@@ -154,6 +168,61 @@ class AnswerPipeline:
         if self.answerer.conflicting(s.draft):
             s.warnings.append(phrases["conflict"])
         s.status = "answered"
+
+    def apply_llm_text(self, s: AnswerState, text: str) -> None:
+        """Turn the model's text into the answer: its [n] markers become citations of source n, each
+        quoting the sentence of that source closest to the claim that cites it."""
+        from rag.llm import NOT_FOUND, quote_for
+
+        text = text.strip()
+        if not text or NOT_FOUND in text:
+            s.status = "not_found"
+            return
+        sources = s.chunks[:LLM_SOURCES]
+        for sentence in re.split(r"(?<=[.!?])\s+", text):
+            for marker in MARKER.findall(sentence):
+                n = int(marker)
+                if 1 <= n <= len(sources) and all(c.n != n for c in s.citations):
+                    claim = MARKER.sub("", sentence)
+                    s.citations.append(Citation.from_chunk(n, sources[n - 1], quote_for(sources[n - 1], claim,
+                                                                                        s.language)))
+        s.citations.sort(key=lambda c: c.n)
+        s.text = text
+        s.status = "answered" if s.citations else "not_found"
+
+    def stream(self, question: str, history: list[str] | None = None, filters: Filters | None = None,
+               lang: str | None = None, top_k: int | None = None,
+               on_answer: Callable[[Answer], None] | None = None) -> Iterator[dict]:
+        """The pipeline as events: ``status`` after each step, ``delta`` text as it is produced (the
+        LLM's tokens, or the extractive answer quote by quote), then ``answer`` with the full answer."""
+        state = AnswerState(question=question.strip(), history=[h for h in (history or []) if h.strip()],
+                            filters=filters, lang_hint=lang, top_k=top_k or 8)
+        started = time.perf_counter()
+        for name, step in self.steps:
+            t0 = time.perf_counter()
+            yield {"type": "status", "status": name}
+            if name == "answer" and self.llm is not None:
+                parts: list[str] = []
+                for token in self.llm.stream(state.query, state.chunks[:LLM_SOURCES], state.language):
+                    parts.append(token)
+                    yield {"type": "delta", "text": token}
+                self.apply_llm_text(state, "".join(parts))
+            else:
+                step(state)
+                if name == "answer" and state.status == "answered":
+                    for piece in re.findall(r"[^»]*»\s*(?:\[\d+\])?\s*|[^»]+$", state.text):
+                        if piece:
+                            yield {"type": "delta", "text": piece}
+            state.timings[name] = round((time.perf_counter() - t0) * 1000, 2)
+            if state.status is not None and state.status != "answered":
+                break
+        state.timings["total"] = round((time.perf_counter() - started) * 1000, 2)
+        answer = self._to_answer(state)
+        if on_answer is not None:
+            on_answer(answer)
+        if answer.status != "answered":
+            yield {"type": "delta", "text": answer.answer}
+        yield {"type": "answer", "answer": answer.to_dict()}
 
     def add_amendments(self, s: AnswerState) -> None:
         """A cited act later amended: say so and quote the amending act on the same question."""
@@ -214,7 +283,8 @@ class AnswerPipeline:
                 log.warning("dropped citation %s: quote not verbatim in its chunk", c.n)
         s.citations = valid
         outside = MARKER.sub("", re.sub(r"«[^»]*»", "", s.text))
-        quotes = " ".join(c.quote for c in s.citations)
+        cited = {c.chunk_id for c in s.citations}
+        quotes = " ".join([c.quote for c in s.citations] + [c.text for c in s.chunks if c.chunk_id in cited])
         stray = [n for n in re.findall(r"\d[\d.,]*\d|\d", outside) if n not in quotes]
         if stray:
             s.warnings.append(("Numeri non verificati nelle fonti: " if s.language == "it"
