@@ -338,7 +338,9 @@ def decode_text(raw: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw).best()
+    # Legacy encodings of Italian and English text; left free, detection picks e.g. cp1250 for short
+    # Italian notes and turns "è" into "č".
+    best = from_bytes(raw, cp_isolation=["cp1252", "latin_1", "iso8859_15", "mac_roman", "utf_16", "utf_8"]).best()
     if best is None:
         raise LoadError("binary or undecodable text file")
     return str(best)

@@ -152,10 +152,9 @@ class Ingestor:
                 if doc.root == str(root) and doc.document_id not in ids:
                     self.store.delete_document(doc.document_id)
                     report.results.append(FileResult(doc.source, doc.document_id, "removed"))
-        if report.changed or rebuild:
-            report.stamp = self.store.bump()
-        else:
-            report.stamp = self.store.stamp()
+        # Every write already moved the stamp (Store.write_document); a rebuild of an empty folder
+        # still has to tell readers that the collection changed.
+        report.stamp = self.store.bump() if rebuild and not report.changed else self.store.stamp()
         report.seconds = time.perf_counter() - started
         log.info("ingest done in %.2f s: %s", report.seconds, report.summary())
         return report

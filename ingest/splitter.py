@@ -188,14 +188,33 @@ class Splitter:
         return out
 
     def _cut_sentence(self, text: str, a: int, b: int) -> list[tuple[int, int]]:
-        cuts = [a] + [a + m.end() for m in re.finditer(r"[;,:]\s+|\s+", text[a:b])] + [b]
+        """Cut an over-long sentence at clause marks (; , :), and at spaces only inside a clause that is
+        itself too long."""
+        pieces = self._pack(text, a, b, r"[;,:]\s+")
         out: list[tuple[int, int]] = []
-        seg_start = a
-        last_ok = a
-        for c in cuts[1:]:
+        for x, y in pieces:
+            if self.count_tokens(text[x:y]) > self.max_tokens:
+                out.extend(self._pack(text, x, y, r"\s+"))
+            else:
+                out.append((x, y))
+        return [(x, y) for x, y in out if text[x:y].strip()]
+
+    def _pack(self, text: str, a: int, b: int, boundary: str) -> list[tuple[int, int]]:
+        cuts = [a + m.end() for m in re.finditer(boundary, text[a:b])] + [b]
+        out: list[tuple[int, int]] = []
+        seg_start = last_ok = a
+        for c in cuts:
             if self.count_tokens(text[seg_start:c]) > self.max_tokens and last_ok > seg_start:
                 out.append((seg_start, last_ok))
                 seg_start = last_ok
             last_ok = c
         out.append((seg_start, b))
-        return [(x, y) for x, y in out if text[x:y].strip()]
+        trimmed = []
+        for x, y in out:
+            while x < y and text[x].isspace():
+                x += 1
+            while y > x and text[y - 1].isspace():
+                y -= 1
+            if y > x:
+                trimmed.append((x, y))
+        return trimmed

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 IT_MONTHS = ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre",
              "ottobre", "novembre", "dicembre"]
@@ -37,8 +38,11 @@ def parse_dates(text: str) -> list[tuple[str, int, int]]:
             d, mo, y = int(m.group("d3")), int(m.group("m3")), int(m.group("y3"))
         else:
             d, mo, y = int(m.group("d4")), int(m.group("m4")), int(m.group("y4"))
-        if 1 <= mo <= 12 and 1 <= d <= 31:
-            out.append((f"{y:04d}-{mo:02d}-{d:02d}", m.start(), m.end()))
+        try:
+            day = date(y, mo, d)  # "31 febbraio" is no date
+        except ValueError:
+            continue
+        out.append((day.isoformat(), m.start(), m.end()))
     return out
 
 

@@ -39,7 +39,7 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 _AMOUNT = re.compile(r"\d[\d.,]*\s*(?:milion\w*|million\w*|miliard\w*|billion|mila|thousand|euro|%|per cento|percent)"
-                     r"|€\s*\d|\b(?:un|one|a) (?:dodicesimo|twelfth)|\b\d+/\d+\b", re.IGNORECASE)
+                     r"|€\s*\d|\b(?:un|one|a) (?:dodicesimo|twelfth)|\b1/\d{1,2}\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b|\b(?:uno|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|undici|dodici"
                      r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b", re.IGNORECASE)
 _CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\bhttps?://|\bwww\.|\+?\d[\d\s/.-]{7,}\d|\bpec\s*:", re.IGNORECASE)
@@ -55,6 +55,24 @@ DISCLAIMER = re.compile(r"^(sintesi non ufficiale|unofficial summary|nota:? sint
 TYPED_KINDS = ("date", "amount", "count", "contact", "score", "person")
 
 
+_FOCUS = re.compile(
+    r"\b(?:how many|how much|number of|numero di|quanti|quante|quanta|which|what|quale|quali|che)\s+"
+    r"((?:[a-zà-ù'-]+\s*){1,4})", re.IGNORECASE)
+_FOCUS_SKIP = {"the", "a", "an", "of", "il", "lo", "la", "i", "gli", "le", "un", "una", "di", "del", "della", "is",
+               "are", "was", "were", "did", "does", "do", "e", "è", "era", "sono", "ha", "hanno", "has", "have",
+               "kind", "type", "tipo", "sort", "cosa", "per", "to", "in", "on", "at", "it", "its", "their", "this"}
+
+
+def focus_words(question: str) -> list[str]:
+    """The noun the question asks about ("how many *members*", "in quale *Gazzetta Ufficiale*")."""
+    m = _FOCUS.search(question)
+    if not m:
+        return []
+    words = [w for w in re.findall(r"[a-zà-ù'-]+", m.group(1).lower())
+             if w not in _FOCUS_SKIP and not _NUMBER.fullmatch(w)]
+    return words[:1]
+
+
 def answer_type(question: str) -> str:
     q = fold(question).strip()
     for name, pattern in ANSWER_TYPES:
@@ -68,7 +86,8 @@ _ROLE_WORDS = re.compile(r"\b(presiden\w*|presied\w*|chair\w*|dirett\w*|direct\w
                          r"|minister\w*|firmat\w*|signed|capo)\b", re.IGNORECASE)
 
 
-def carries(kind: str, sentence: str, question_terms: set[str] | None = None, lang: str = "en") -> bool:
+def carries(kind: str, sentence: str, question_terms: set[str] | None = None, lang: str = "en",
+            focus: set[str] | None = None) -> bool:
     """Does the sentence carry the kind of thing the question asks for?"""
     sentence = _LEADING_NUMBER.sub("", sentence)  # "5. Il cluster..." numbers a paragraph, states nothing
     if kind == "count" and question_terms:
@@ -77,7 +96,7 @@ def carries(kind: str, sentence: str, question_terms: set[str] | None = None, la
         for i, word in enumerate(words):
             if _NUMBER.fullmatch(word) and not re.fullmatch(r"(?:19|20)\d\d", word):
                 following = " ".join(words[i + 1 : i + 5])
-                if set(analyze(following, lang)) & question_terms:
+                if set(analyze(following, lang)) & (focus or question_terms):
                     return True
         return False
     if kind == "person":
@@ -110,6 +129,7 @@ class Evidence:
     typed: bool
     score: float
     terms: frozenset[str] = frozenset()
+    own_terms: frozenset[str] = frozenset()
 
     @property
     def unknown(self) -> bool:
@@ -149,11 +169,13 @@ class EvidenceScorer:
     """Scores the sentences of retrieved chunks against a question's weighted terms."""
 
     def __init__(self, weights: dict[str, float], idf: dict[str, float], kind: str,
-                 act_keys: list[str] | None = None, language: str | None = None) -> None:
+                 act_keys: list[str] | None = None, language: str | None = None,
+                 focus: set[str] | None = None) -> None:
         self.kind = kind
         self.act_numbers = {k.split(":")[1] for k in act_keys or []}
         self.language = language
         self.question_terms = set(weights)
+        self.focus = focus or set()
         # Terms no document contains cannot be matched by any sentence; they must not dilute coverage.
         # IDF is damped (square root): a rare verb of the question ("metteva") must not outweigh the
         # nouns that the answer sentence shares with it.
@@ -161,8 +183,17 @@ class EvidenceScorer:
         originals = [t for t, w in weights.items() if w >= 1.0 and t in self.weights] or list(self.weights)
         self.total = sum(self.weights[t] for t in originals) or 1.0
 
-    def coverage(self, terms: set[str]) -> float:
-        return min(1.0, sum(w for t, w in self.weights.items() if t in terms) / self.total)
+    def coverage(self, terms: set[str] | frozenset[str]) -> float:
+        """Weighted share of the question's terms found; a shared 5-letter stem prefix counts 70%, which
+        catches Italian-English cognates ("presented" / "presentazione", "association" / "associazione")."""
+        prefixes = {t[:5] for t in terms if len(t) >= 5}
+        got = 0.0
+        for t, w in self.weights.items():
+            if t in terms:
+                got += w
+            elif len(t) >= 5 and t[:5] in prefixes:
+                got += 0.7 * w
+        return min(1.0, got / self.total)
 
     def score(self, chunks: list[StoredChunk], limit: int = 8) -> list[Evidence]:
         out: list[Evidence] = []
@@ -176,10 +207,14 @@ class EvidenceScorer:
                 cov = self.coverage(terms)
                 cov_ctx = self.coverage(terms | context)
                 coverage = 0.65 * cov + 0.35 * cov_ctx
-                typed = carries(self.kind, sentence, self.question_terms, lang)
+                typed = carries(self.kind, sentence, self.question_terms, lang, self.focus)
+                if self.focus and self.kind in ("other", "list", "definition"):
+                    score_focus = 0.15 if terms & self.focus else -0.15
+                else:
+                    score_focus = 0.0
                 length_penalty = 0.05 if len(sentence) > 400 else 0.0
                 prior = max(0.0, chunk.score / top) if top > 0 else 0.0
-                score = coverage + 0.25 * prior - 0.01 * rank - length_penalty
+                score = coverage + 0.25 * prior - 0.01 * rank - length_penalty + score_focus
                 if self.act_numbers:
                     key = str(chunk.metadata.get("act_key", ""))
                     if key and key.split(":")[-1] in self.act_numbers:
@@ -190,7 +225,8 @@ class EvidenceScorer:
                     score += 0.03
                 if self.kind in TYPED_KINDS:
                     score += 0.25 if typed else -0.25
-                out.append(Evidence(chunk, rank, a, b, sentence, coverage, typed, score, frozenset(terms | context)))
+                out.append(Evidence(chunk, rank, a, b, sentence, coverage, typed, score, frozenset(terms | context),
+                                    frozenset(terms)))
         out.sort(key=lambda e: -e.score)
         return out
 

@@ -10,7 +10,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.evidence import TYPED_KINDS, Evidence, EvidenceScorer, answer_type, typed_values
+from rag.evidence import TYPED_KINDS, Evidence, EvidenceScorer, answer_type, focus_words, typed_values
+from rag.glossary import Glossary
 from rag.models import StoredChunk
 from rag.text_analysis import analyze
 
@@ -54,12 +55,18 @@ def _distinct(a: Evidence, b: Evidence) -> bool:
 
 
 class ExtractiveAnswerer:
+    def __init__(self, known: Callable[[str], bool] | None = None) -> None:
+        self.known = known  # does any chunk contain this index term?
+
     def select(self, question: str, chunks: list[StoredChunk], weights: dict[str, float],
                idf: dict[str, float], act_keys: list[str] | None = None, language: str | None = None,
                fetch_more: Callable[[list[str]], list[StoredChunk]] | None = None,
                constraints_from: str | None = None) -> Draft:
         kind = answer_type(question)
-        scorer = EvidenceScorer(weights, idf, kind, act_keys, language)
+        focus = self.focus_terms(question, language or "en")
+        if focus is None:
+            return Draft([], "not_found", kind)  # what the question asks about is in no document
+        scorer = EvidenceScorer(weights, idf, kind, act_keys, language, focus)
         ranked = scorer.score(chunks)
         if not ranked:
             return Draft([], "not_found", kind)
@@ -102,6 +109,18 @@ class ExtractiveAnswerer:
             return Draft([], "not_found", kind)
         chosen.sort(key=lambda e: (e.rank, e.start))
         return Draft(chosen, "answered", kind)
+
+    def focus_terms(self, question: str, language: str) -> set[str] | None:
+        """Stems of the asked-about noun, with its glossary equivalents; None when no document has it."""
+        words = focus_words(question)
+        if not words:
+            return set()
+        glossary = Glossary.load()
+        terms = set(analyze(" ".join(words), "it")) | set(analyze(" ".join(words), "en"))
+        terms |= set(glossary.expansions(" ".join(words), language))
+        if self.known is not None and terms and not any(self.known(t) for t in terms):
+            return None
+        return terms
 
     @staticmethod
     def _constraints_met(question: str, chosen: list[Evidence]) -> bool:

@@ -237,7 +237,10 @@ class IndexManager:
             return False
         if self._snapshot is not None and stamp == self._snapshot.stamp:
             return False
-        self.rebuild(stamp)
+        if self._snapshot is None:
+            self.load_or_build()  # the persisted index, when it matches, is loaded rather than rebuilt
+        else:
+            self.rebuild(stamp)
         return True
 
     def start_polling(self) -> None:

@@ -60,7 +60,8 @@ class AnswerPipeline:
         self.retriever = retriever
         self.settings = settings
         self.reranker = reranker or make_reranker(settings)
-        self.answerer = ExtractiveAnswerer()
+        self.answerer = ExtractiveAnswerer(
+            known=lambda term: bool(retriever.index.snapshot.keyword.document_frequencies([term])[term]))
         self.llm = None
         if settings.llm == "openai":
             from rag.llm import LLMAnswerer

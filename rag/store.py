@@ -168,6 +168,7 @@ class Store:
                              metadatas=[record.to_metadata()])
         self.chunks.delete(where={"$and": [{"document_id": record.document_id},
                                            {"doc_hash": {"$ne": record.doc_hash}}]})
+        self.bump()
 
     @_wrap_errors
     def update_record(self, record: DocRecord) -> None:
@@ -178,6 +179,7 @@ class Store:
     def delete_document(self, document_id: str) -> None:
         self.registry.delete(ids=[f"doc:{document_id}"])
         self.chunks.delete(where={"document_id": document_id})
+        self.bump()
 
     @_wrap_errors
     def repair(self) -> int:
@@ -206,8 +208,7 @@ class Store:
         offset = 0
         while True:
             got = self.chunks.get(include=["metadatas"], limit=5000, offset=offset)
-            for cid, meta in zip(got["ids"], got["metadatas"], strict=True):
-                yield cid, meta
+            yield from zip(got["ids"], got["metadatas"], strict=True)
             if len(got["ids"]) < 5000:
                 return
             offset += 5000
