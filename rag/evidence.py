@@ -24,9 +24,9 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("score", re.compile(r"\b(punteggio|punteggi|score|scores|scored|voto|punti|points)\b")),
     ("date", re.compile(r"\b(quando|entro quando|scadenz\w*|scadeva|termine|data|date|when|deadline|until|by when"
                         r"|giorno|day|orario|ora|time|what time|a che ora|aperto|opened|open|chiusura|closed)\b")),
-    ("amount", re.compile(r"\b(quanto|quanti soldi|dotazione|importo|budget|how much|amount|funding|finanziament\w*"
-                          r"|contribut\w*|euro|milioni|million|stanziat\w*|risorse|costo|costi|cost|costs|grant"
-                          r"|lump sum|quota|share|aid|agevolazion\w*|money|soldi|fondi|funds)\b")),
+    ("amount", re.compile(r"\b(quanto|quanti soldi|dotazione|importo|budget|how much|amount|funding"
+                          r"|finanziament\w*|stanziat\w*|risorse|lump sum|money|soldi|fondi|funds|valeva|vale|worth"
+                          r"|ammonta\w*|totale)\b")),
     ("count", re.compile(r"\b(quanti|quante|numero di|how many|number of|numero massimo|maximum number)\b")),
     ("person", re.compile(r"\b(presidente|president|presiede|chairs?|chaired|direttore|director|responsabile"
                           r"|ministro|minister|signed|firmat\w*)\b")),

@@ -16,6 +16,7 @@ from rag.models import StoredChunk
 from rag.text_analysis import analyze
 
 MIN_COVERAGE = 0.30  # of the question's weighted terms, for the best sentence
+MIN_TYPED_COVERAGE = 0.22  # ... when it also carries the kind of value asked for (a date, an amount)
 MIN_GAIN = 0.0  # coverage a further quote must add (multi-part questions)
 RELATIVE_FLOOR = 0.75  # a further quote scores at least this share of the best one
 MIN_TOTAL_COVERAGE = 0.45  # of all quotes together
@@ -70,15 +71,28 @@ class ExtractiveAnswerer:
         ranked = scorer.score(chunks)
         if not ranked:
             return Draft([], "not_found", kind)
-        best = ranked[0]
         typed_kinds = TYPED_KINDS
-        if best.coverage < MIN_COVERAGE or (kind in typed_kinds and not best.typed):
-            return Draft([], "not_found", kind)
+
+        def acceptable(ev: Evidence) -> bool:
+            if kind in typed_kinds:
+                return ev.typed and ev.coverage >= MIN_TYPED_COVERAGE
+            return ev.coverage >= MIN_COVERAGE
+
+        best = ranked[0]
         if best.unknown and not (kind in ("date", "amount") and best.typed):
-            return Draft([best], "not_found", kind)  # the documents say they do not know
+            # The documents say they do not know; only another good statement can still answer.
+            known = next((e for e in ranked[1:10] if not e.unknown and acceptable(e)
+                          and e.score >= best.score * 0.8), None)
+            if known is None:
+                return Draft([best], "not_found", kind)
+            best = known
+        if not acceptable(best):
+            return Draft([], "not_found", kind)
         chosen = [best]
         covered = set(best.terms)
-        for ev in ranked[1:15]:
+        for ev in ranked[:15]:
+            if ev is best:
+                continue
             if len(chosen) >= (4 if kind == "list" else 3):
                 break
             if ev.score < best.score * RELATIVE_FLOOR or ev.unknown or not all(_distinct(ev, c) for c in chosen):
