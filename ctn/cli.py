@@ -69,5 +69,127 @@ def ingest(
         raise typer.Exit(code=1)
 
 
+def _parse_filters(values: list[str] | None) -> dict[str, str]:
+    filters: dict[str, str] = {}
+    for item in values or []:
+        key, sep, value = item.partition("=")
+        if not sep or key not in ("doc_type", "act", "year", "language", "cluster", "document_id"):
+            raise typer.BadParameter(f"filters look like doc_type=decree (keys: doc_type, act, year, language, "
+                                     f"cluster, document_id), not {item!r}")
+        filters[key] = value
+    return filters
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="The question, in Italian or English.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the answer JSON exactly as the API returns it.")] = False,
+    filters: Annotated[list[str] | None, typer.Option("--filter", help="doc_type=decree, year=2016, act='DD 1610', ...")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Answer language: it or en (default: the question's).")] = None,
+    history: Annotated[list[str] | None, typer.Option("--history", help="An earlier question (repeatable), for follow-ups.")] = None,
+) -> None:
+    """Answer a question from the documents, with citations."""
+    service = _service()
+    service.log_questions = False
+    answer = service.ask(question, history=history, filters=_parse_filters(filters), lang=lang)
+    if as_json:
+        console.print_json(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    style = {"answered": "green", "not_found": "yellow", "out_of_scope": "magenta"}[answer.status]
+    console.print(f"[{style}]{answer.status}[/] ({answer.language}, {answer.timings_ms.get('total', 0):.0f} ms)")
+    if answer.rewritten_question:
+        console.print(f"[dim]understood as: {answer.rewritten_question}[/]")
+    console.print(answer.answer, markup=False, highlight=False)
+    for w in answer.warnings:
+        console.print(f"[yellow]warning:[/] {w}", highlight=False)
+    for c in answer.citations:
+        where = ", ".join(x for x in (c.act, f"p. {c.page}" if c.page else "", c.section) if x)
+        console.print(f"[bold][{c.n}][/] {c.title} ({where}) - {c.source}", highlight=False, markup=True)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", help="How many chunks.")] = 10,
+    as_json: Annotated[bool, typer.Option("--json", help="Print machine-readable results.")] = False,
+    filters: Annotated[list[str] | None, typer.Option("--filter", help="doc_type=decree, year=2016, ...")] = None,
+) -> None:
+    """Ranked chunks for a query (hybrid retrieval), with their metadata and scores."""
+    service = _service()
+    from rag.index import Filters
+
+    chunks = service.retriever.search(query, k=k, filters=Filters.from_dict(_parse_filters(filters)))
+    if as_json:
+        console.print_json(json.dumps([{"chunk_id": c.chunk_id, "document_id": c.document_id, "score": c.score,
+                                        "scores": c.scores, "page": c.page, "section": c.section,
+                                        "title": c.metadata.get("title"), "text": c.text} for c in chunks],
+                                      ensure_ascii=False))
+        return
+    table = Table(title=f"search: {query}")
+    for col in ("#", "score", "document", "page", "section", "text"):
+        table.add_column(col, overflow="fold")
+    for i, c in enumerate(chunks, start=1):
+        table.add_row(str(i), f"{c.score:.3f}", c.document_id, str(c.page or ""), c.section[:40],
+                      c.text[:160].replace("\n", " "))
+    console.print(table)
+
+
+from evals.cli import app as eval_app  # noqa: E402 - the evaluation harness, a sub-app
+
+app.add_typer(eval_app, name="eval")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on (0.0.0.0 for every interface).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (each loads the model once).")] = 1,
+) -> None:
+    """Run the API under /v1 and the UI at /ui; on an empty store, ingest the corpus folder first."""
+    import os
+    import shutil
+
+    import uvicorn
+
+    from rag.store import StoreUnavailable
+
+    service = _service()
+    try:
+        empty = not service.store.documents()
+    except StoreUnavailable as exc:
+        err.print(f"[yellow]The store is unreachable ({exc}); starting anyway: /readyz says 503 until it is back.[/]")
+        empty = False
+    if empty:
+        target = service.settings.corpus_dir
+        err.print(f"The store is empty: ingesting {target} first.")
+        with Progress(TextColumn("[bold]ingest[/]"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.description}"), TimeElapsedColumn(), console=err, transient=True) as progress:
+            task = progress.add_task("", total=None)
+
+            def on_file(name: str, n: int, total: int) -> None:
+                progress.update(task, total=total, completed=n - 1, description=name)
+
+            report = service.ingest([target], progress=on_file)
+        s = report.summary()
+        err.print(f"added {s['added']}, failed {s['failed']} in {report.seconds:.1f} s")
+        for r in report.failed:
+            err.print(f"[red]failed[/] {r.path}: {r.reason}")
+    if workers > 1:
+        # Each worker counts its own requests; Prometheus' multiprocess mode sums them at /metrics.
+        metrics_dir = service.settings.data_dir / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir.resolve())
+    del service
+    err.print(f"API on http://{host}:{port}/v1 (docs at /docs, UI at /ui)")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=True)
+
+
+from ctn.bench import app as bench_app  # noqa: E402 - the benchmarks, a sub-app
+
+app.add_typer(bench_app, name="bench")
+
+
 if __name__ == "__main__":
     app()

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from ctn.documents import DocumentLibrary
+from ctn.feedback import Database, DatabaseUnavailable
 from ingest.pipeline import Ingestor, IngestReport
 from rag.answer import Answer
 from rag.embeddings import Embedder
@@ -68,25 +69,161 @@ class AssistantService:
 
     def ask(self, question: str, history: list[str] | None = None, filters: dict[str, Any] | None = None,
             lang: str | None = None, top_k: int | None = None) -> Answer:
-        """Answer one question (the answer JSON of the GUIDE via ``Answer.to_dict()``)."""
-        return self.pipeline.run(question, history=history, filters=Filters.from_dict(filters), lang=lang,
-                                 top_k=top_k)
+        """Answer one question (the answer JSON of the GUIDE via ``Answer.to_dict()``).
+
+        Every answer is logged (question, status, language, answer_id, timing) by a background writer,
+        so the database never adds to the answer's latency.
+        """
+        answer = self.pipeline.run(question, history=history, filters=Filters.from_dict(filters), lang=lang,
+                                   top_k=top_k)
+        self._after_answer(answer)
+        return answer
 
     def ask_stream(self, question: str, history: list[str] | None = None, filters: dict[str, Any] | None = None,
                    lang: str | None = None, top_k: int | None = None) -> Iterator[dict[str, Any]]:
-        """The same answer as events: ``status`` first, then ``delta`` pieces of text, then ``answer``.
-
-        The extractive answerer composes the whole answer at once, so its text is sent quote by quote.
-        """
-        yield {"type": "status", "status": "retrieving"}
-        answer = self.ask(question, history=history, filters=filters, lang=lang, top_k=top_k)
-        yield {"type": "status", "status": answer.status}
-        for piece in re.findall(r"[^»]*»\s*(?:\[\d+\])?\s*|[^»]+$", answer.answer) or [answer.answer]:
-            if piece:
-                yield {"type": "delta", "text": piece}
-        yield {"type": "answer", "answer": answer.to_dict()}
+        """The same answer as events: ``status`` per step, ``delta`` pieces of text, then ``answer``."""
+        yield from self.pipeline.stream(question, history=history, filters=Filters.from_dict(filters), lang=lang,
+                                        top_k=top_k, on_answer=self._after_answer)
 
     def warm_up(self) -> None:
         """Load the model and the keyword index now rather than on the first question."""
         self.embedder.embed_query("warm up")
         self.index.load_or_build()
+
+    # --- question log, feedback and analytics (ctn/feedback.py) ---------------------------------------
+    log_questions: bool = True
+    """Set to False where answers are not user traffic (evaluations, benchmarks)."""
+
+    @cached_property
+    def database(self) -> Database:
+        return Database(self.settings.db_url)
+
+    @cached_property
+    def _listeners(self) -> list[Callable[[str, Any], None]]:
+        return []
+
+    def add_listener(self, callback: Callable[[str, Any], None]) -> None:
+        """Call ``callback(kind, payload)`` on events: ("answer", Answer), ("ingest", IngestReport).
+
+        The API counts these for its metrics; a listener's failure never reaches the caller.
+        """
+        self._listeners.append(callback)
+
+    def _notify(self, kind: str, payload: Any) -> None:
+        for callback in list(self._listeners):
+            try:
+                callback(kind, payload)
+            except Exception:
+                log.exception("listener failed on %s", kind)
+
+    def _after_answer(self, answer: Answer) -> None:
+        if self.log_questions:
+            try:
+                self.database.log_question(answer.answer_id, answer.question, answer.status, answer.language,
+                                           answer.timings_ms.get("total", 0.0), len(answer.citations))
+            except Exception as exc:  # the log must never take an answer down
+                log.warning("question not logged: %s", exc)
+        self._notify("answer", answer)
+
+    def record_feedback(self, answer_id: str, rating: str, comment: str | None = None) -> int:
+        """Store a rating ("up" or "down") of a logged answer; ValueError on a bad rating or an unknown
+        answer_id (``ctn.feedback.UnknownAnswer``)."""
+        feedback_id = self.database.record_feedback(answer_id, rating, comment)
+        self._notify("feedback", rating)
+        return feedback_id
+
+    def list_feedback(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Newest first, each with the question it rates."""
+        return self.database.list_feedback(limit)
+
+    def unanswered(self, limit: int = 100) -> list[dict[str, Any]]:
+        """Logged questions answered not_found or out_of_scope, newest first: what the corpus lacks."""
+        return self.database.unanswered(limit)
+
+    # --- documents (ctn/documents.py) ----------------------------------------------------------------
+    @cached_property
+    def library(self) -> DocumentLibrary:
+        return DocumentLibrary(self)
+
+    def list_documents(self, offset: int = 0, limit: int = 50,
+                       filters: dict[str, Any] | None = None) -> tuple[int, list[dict[str, Any]]]:
+        """(total, page) of the registry's documents; filters: doc_type, language, year, q (in the title)."""
+        return self.library.list(offset, limit, filters)
+
+    def get_document(self, document_id: str) -> dict[str, Any] | None:
+        """Metadata and the chunks (chunk_id, index, section, page, text) of one document."""
+        return self.library.get(document_id)
+
+    def document_file(self, document_id: str) -> Path | None:
+        """The original file on disk, for download; None when unknown or no longer on disk."""
+        return self.library.file(document_id)
+
+    def upload_documents(self, files: list[tuple[str, bytes]],
+                         progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
+        """Save uploaded (name, bytes) under the uploads folder and ingest them at once.
+
+        Raises ``ctn.documents.UploadError`` (a ValueError; ``.status`` is the HTTP status) when a file
+        is refused: too many, too large, an unsupported or mislabelled type, or a clashing document id.
+        """
+        report = self.library.upload(files, progress=progress)
+        self._notify("ingest", report)
+        return report
+
+    def delete_document(self, document_id: str) -> bool:
+        """Remove a document from the store (and its file, if it was uploaded); False if unknown.
+
+        A document of the corpus folder comes back on the next ingest of that folder unless its file
+        is removed there too.
+        """
+        return self.library.delete(document_id)
+
+    def ingest_corpus(self, progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
+        """Re-scan the corpus folder (and the uploads folder, so a rebuild keeps uploads)."""
+        targets = [self.settings.corpus_dir]
+        if self.settings.uploads_dir.is_dir():
+            targets.append(self.settings.uploads_dir)
+        report = self.ingest(targets, progress=progress)
+        self._notify("ingest", report)
+        return report
+
+    # --- operations ----------------------------------------------------------------------------------
+    def model_loaded(self) -> bool:
+        return "embedder" in self.__dict__ and "model" in self.embedder.__dict__
+
+    def readiness(self) -> dict[str, Any]:
+        """What /readyz reports. Ready means: store reachable, model loaded, keyword index loaded.
+
+        The database is reported but does not gate readiness: without it answers still work (only the
+        log and feedback fail), and taking every worker out of rotation for it would stop all answers.
+        """
+        checks: dict[str, Any] = {}
+        try:
+            self.store.heartbeat()
+            checks["store"] = {"ok": True, "mode": "server" if self.store.server_mode else "embedded",
+                               "stamp": self.store.stamp()}
+        except Exception as exc:
+            checks["store"] = {"ok": False, "error": str(exc)}
+        checks["model"] = {"ok": self.model_loaded(),
+                           "name": self.settings.embedding_model or "all-MiniLM-L6-v2 (packaged)"}
+        index = self.__dict__.get("index")
+        if index is not None and index.loaded:
+            snap = index.snapshot
+            checks["keyword_index"] = {"ok": True, "stamp": snap.stamp, "chunks": len(snap),
+                                       "documents": len(snap.docs), "last_error": index.last_error}
+        else:
+            checks["keyword_index"] = {"ok": False, "stamp": None, "chunks": 0}
+        try:
+            self.database.ping()
+            checks["database"] = {"ok": True}
+        except DatabaseUnavailable as exc:
+            checks["database"] = {"ok": False, "error": str(exc)}
+        ready = all(checks[k]["ok"] for k in ("store", "model", "keyword_index"))
+        return {"ready": ready, "status": "ok" if ready and checks["database"]["ok"] else
+                ("degraded" if ready else "not_ready"), "checks": checks}
+
+    def close(self) -> None:
+        """Stop background work (index polling, the question writer) at shutdown."""
+        if "index" in self.__dict__:
+            self.index.stop()
+        if "database" in self.__dict__:
+            self.database.close()

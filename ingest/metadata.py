@@ -9,7 +9,7 @@ from typing import Any
 
 from rag.acts import act_keys, parse_acts, parse_dates
 
-PIPELINE_VERSION = "2"  # bump when loading or splitting changes, so stored documents are redone
+PIPELINE_VERSION = "3"  # bump when loading or splitting changes, so stored documents are redone
 
 
 @lru_cache(maxsize=1)
@@ -79,7 +79,7 @@ def build_metadata(entry: dict[str, Any] | None, title: str | None, text: str, p
     title = str(entry.get("title") or title or path.stem.replace("-", " ").replace("_", " "))
     dates = [d for d, _, _ in parse_dates(text[:20000])]
     act_date = str(entry.get("act_date") or "") or None
-    year = entry.get("year") or (int(act_date[:4]) if act_date else None) or (int(dates[0][:4]) if dates else None)
+    year = entry.get("year") or (int(act_date[:4]) if act_date else None) or _main_year(title, text, dates)
     doc_type = str(entry.get("doc_type") or _guess_doc_type(title, text))
     meta: dict[str, Any] = {
         "title": title,
@@ -103,7 +103,27 @@ def build_metadata(entry: dict[str, Any] | None, title: str | None, text: str, p
     return meta
 
 
+def _main_year(title: str, text: str, dates: list[str]) -> int | None:
+    """The year a document is about: its title's, its first act reference's, else its commonest date's
+    (the first date in a notice is often a deadline years later)."""
+    years = re.findall(r"\b(?:19|20)\d\d\b", title)
+    if years:
+        return int(years[0])
+    refs = [r for r in parse_acts(text[:1500]) if r.year]
+    if refs:
+        return refs[0].year
+    if dates:
+        counts: dict[str, int] = {}
+        for d in dates:
+            counts[d[:4]] = counts.get(d[:4], 0) + 1
+        return int(max(counts, key=lambda y: (counts[y], -int(y))))
+    return None
+
+
 def _guess_doc_type(title: str, text: str) -> str:
+    lowered_title = title.lower()
+    if any(w in lowered_title for w in ("faq", "domande frequenti", "frequently asked", "questions and answers")):
+        return "faq"
     head = (title + " " + text[:600]).lower()
     for words, kind in ((("avviso", "bando", "notice", "call for"), "notice"),
                         (("faq", "domande frequenti", "frequently asked"), "faq"),

@@ -79,7 +79,9 @@ def build_units(blocks: list[Block], act_like: bool = False) -> list[Unit]:
             elif not ARTICLE.match(text) and level <= 2:
                 in_article = False
             faq = FAQ_Q.match(text)
-            if level == 1 and i == 0:
+            if level == 1:
+                # The document's title: repeated in every chunk's embedded text, not part of the path.
+                stack.clear()
                 current = Unit([], [i], True)
                 units.append(current)
                 continue

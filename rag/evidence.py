@@ -42,7 +42,11 @@ _AMOUNT = re.compile(r"\d[\d.,]*\s*(?:milion\w*|million\w*|miliard\w*|billion|mi
                      r"|€\s*\d|\b(?:un|one|a) (?:dodicesimo|twelfth)|\b1/\d{1,2}\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\b\d+(?:[.,]\d+)?\b|\b(?:uno|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|undici|dodici"
                      r"|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\b", re.IGNORECASE)
-_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\bhttps?://|\bwww\.|\+?\d[\d\s/.-]{7,}\d|\bpec\s*:", re.IGNORECASE)
+# E-mail, web address, or an Italian phone number (landline 0..., mobile 3..., optional +39); "1654/2016"
+# is an act number, not a phone.
+_CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\bhttps?://|\bwww\.|\bpec\s*:|\btel\.?\s*:?\s*\+?\d"
+                      r"|(?<![\d/])(?:\+39[\s.]?)?(?:0\d{1,3}|3\d{2})[\s.]?\d{3,4}[\s.]?\d{3,4}(?![\d/])",
+                      re.IGNORECASE)
 _TIME = re.compile(r"\bore \d{1,2}[:.]\d\d|\b\d{1,2}:\d\d\b|\b\d{1,2}(?:am|pm)\b", re.IGNORECASE)
 _MONTH_YEAR = re.compile(r"\b(?:gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre"
                          r"|dicembre|january|february|march|april|may|june|july|august|september|october|november"

@@ -25,6 +25,8 @@ _SUBJECT_PATTERNS = [
     re.compile(r"\b(?:19|20)\d\d\s+(?:notice|call|decree|ranking|amendment)", re.IGNORECASE),
     re.compile(r"\b(?:19|20)\d\d\b"),
     re.compile(r"\b[A-Z][A-Za-z.]*[A-Z][A-Za-z.]*\b|\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b"),
+    # A single capitalised name inside the sentence ("il bando Zefiro"), not the sentence's first word.
+    re.compile(r"(?<=[a-zà-ù,;] )[A-Z][a-zà-ù]{2,}\b"),
 ]
 
 

@@ -245,8 +245,9 @@ class IndexManager:
 
     def start_polling(self) -> None:
         """Background refresh for long-running processes (API workers)."""
-        if self._poller is not None:
+        if self._poller is not None and self._poller.is_alive():
             return
+        self._stop = threading.Event()
 
         def loop() -> None:
             while not self._stop.wait(self.settings.index_refresh_s):
@@ -261,3 +262,6 @@ class IndexManager:
 
     def stop(self) -> None:
         self._stop.set()
+        if self._poller is not None:
+            self._poller.join(timeout=self.settings.index_refresh_s + 1)
+        self._poller = None

@@ -133,7 +133,7 @@ class AnswerPipeline:
         names = {c for cl in snapshot.clusters for c in cl}
         words = {w for n in names for w in re.findall(r"[a-z0-9]+", n) if len(w) > 2}
         best_dense = max((c.scores.get("dense", 0.0) for c in s.chunks), default=0.0)
-        if not has_domain_words(s.query, words) and best_dense < 0.45:
+        if not has_domain_words(s.query, words) and best_dense < 0.45 and self._term_overlap(s) < 0.6:
             s.status = "out_of_scope"
 
     def rerank(self, s: AnswerState) -> None:
@@ -194,11 +194,16 @@ class AnswerPipeline:
     def stream(self, question: str, history: list[str] | None = None, filters: Filters | None = None,
                lang: str | None = None, top_k: int | None = None,
                on_answer: Callable[[Answer], None] | None = None) -> Iterator[dict]:
-        """The pipeline as events: ``status`` after each step, ``delta`` text as it is produced (the
-        LLM's tokens, or the extractive answer quote by quote), then ``answer`` with the full answer."""
+        """The pipeline as events: ``status`` as each step starts, ``delta`` text, then ``answer``.
+
+        With an LLM the deltas are its tokens, live; the checks that follow may still remove a marker or
+        add an amendment, so the final ``answer`` event is the one to keep. The extractive answer is
+        complete before its text is sent, so its deltas (quote by quote) are exactly the final text.
+        """
         state = AnswerState(question=question.strip(), history=[h for h in (history or []) if h.strip()],
                             filters=filters, lang_hint=lang, top_k=top_k or 8)
         started = time.perf_counter()
+        streamed = False
         for name, step in self.steps:
             t0 = time.perf_counter()
             yield {"type": "status", "status": name}
@@ -206,14 +211,11 @@ class AnswerPipeline:
                 parts: list[str] = []
                 for token in self.llm.stream(state.query, state.chunks[:LLM_SOURCES], state.language):
                     parts.append(token)
+                    streamed = True
                     yield {"type": "delta", "text": token}
                 self.apply_llm_text(state, "".join(parts))
             else:
                 step(state)
-                if name == "answer" and state.status == "answered":
-                    for piece in re.findall(r"[^»]*»\s*(?:\[\d+\])?\s*|[^»]+$", state.text):
-                        if piece:
-                            yield {"type": "delta", "text": piece}
             state.timings[name] = round((time.perf_counter() - t0) * 1000, 2)
             if state.status is not None and state.status != "answered":
                 break
@@ -221,8 +223,10 @@ class AnswerPipeline:
         answer = self._to_answer(state)
         if on_answer is not None:
             on_answer(answer)
-        if answer.status != "answered":
-            yield {"type": "delta", "text": answer.answer}
+        if not streamed:
+            for piece in re.findall(r"[^»]*»\s*(?:\[\d+\])?\s*|[^»]+$", answer.answer) or [answer.answer]:
+                if piece:
+                    yield {"type": "delta", "text": piece}
         yield {"type": "answer", "answer": answer.to_dict()}
 
     def add_amendments(self, s: AnswerState) -> None:
@@ -300,6 +304,21 @@ class AnswerPipeline:
         s.warnings = list(seen)
 
     # --- helpers ------------------------------------------------------------------------------------
+    @staticmethod
+    def _term_overlap(s: AnswerState) -> float:
+        """Share of the question's own terms that the top passages contain (the corpus's own vocabulary
+        says a question is in scope even where no built-in domain word does)."""
+        from rag.text_analysis import analyze
+
+        if s.plan is None:
+            return 0.0
+        own = [t for t, w in s.plan.weights.items() if w >= 1.0]
+        if not own:
+            return 0.0
+        found: set[str] = set()
+        for c in s.chunks[:3]:
+            found |= set(analyze(c.text, str(c.metadata.get("language", "en"))))
+        return sum(1 for t in own if t in found) / len(own)
     def _chunk_text(self, chunk_id: str) -> str | None:
         snapshot = self.retriever.index.snapshot
         row = snapshot.row.get(chunk_id)
