@@ -22,8 +22,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(VENV)/bin/ctn ingest
-	$(VENV)/bin/ctn ask "Qual è la dotazione finanziaria dell'avviso del 2012?"
+	# Ingests corpus/ first when the store is empty, then serves the API (/v1) and the UI (/ui).
+	$(VENV)/bin/ctn serve --host $(HOST) --port $(PORT)
 
 system-test-deps:
 	@if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
