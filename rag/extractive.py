@@ -121,8 +121,26 @@ class ExtractiveAnswerer:
             return Draft([], "not_found", kind)
         if not self._constraints_met(constraints_from or question, chosen):
             return Draft([], "not_found", kind)
+        chosen = [self._with_list(e) for e in chosen]
         chosen.sort(key=lambda e: (e.rank, e.start))
         return Draft(chosen, "answered", kind)
+
+    @staticmethod
+    def _with_list(ev: Evidence, limit: int = 600) -> Evidence:
+        """A lead-in ending with a colon ("sono ammissibili le seguenti spese:") is quoted together with
+        the list that follows it in the same chunk; the quote stays one verbatim span."""
+        if not ev.text.rstrip().endswith(":"):
+            return ev
+        text = ev.chunk.text
+        end = ev.end
+        for m in re.finditer(r"\n\s*(?:[-•*–]|\d+[.)]|[a-z]\))\s[^\n]*", text[ev.end:]):
+            if ev.end + m.start() > end + 3 or ev.end + m.end() - ev.start > limit:
+                break
+            end = ev.end + m.end()
+        if end == ev.end:
+            return ev
+        return Evidence(ev.chunk, ev.rank, ev.start, end, text[ev.start:end], ev.coverage, ev.typed, ev.score,
+                        ev.terms, ev.own_terms)
 
     def focus_terms(self, question: str, language: str) -> set[str] | None:
         """Stems of the asked-about noun, with its glossary equivalents; None when no document has it."""
