@@ -160,3 +160,17 @@ def act_keys(text: str) -> list[str]:
         if ref.key:
             seen.setdefault(ref.key, None)
     return list(seen)
+
+
+def format_act(act_type: str, number: str, date_iso: str, language: str, fallback: str = "") -> str:
+    """An act's short name in the answer's language: "DD 1610 del 3 agosto 2016" / "DD 1610 of 3 August 2016"."""
+    if not act_type or not (number or date_iso):
+        return fallback
+    parts = [act_type.upper() if len(act_type) <= 4 else act_type, number]
+    label = " ".join(p for p in parts if p)
+    try:
+        y, m, d = (int(x) for x in str(date_iso)[:10].split("-"))
+    except ValueError:
+        return label or fallback
+    months = IT_MONTHS if language == "it" else [m_.capitalize() for m_ in EN_MONTHS]
+    return f"{label} {'del' if language == 'it' else 'of'} {d} {months[m - 1]} {y}"

@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rag.acts import act_keys as act_keys_in
 from rag.evidence import TYPED_KINDS, Evidence, EvidenceScorer, answer_type, focus_words, typed_values
 from rag.glossary import Glossary
 from rag.models import StoredChunk
@@ -90,8 +91,16 @@ class ExtractiveAnswerer:
             return Draft([], "not_found", kind)
         chosen = [best]
         covered = set(best.terms)
+        named = {k.split(":")[1] for k in act_keys or []}
+
+        def other_act(ev: Evidence) -> bool:
+            """A sentence about acts, none of them the one the question names (a 2016 extension is no
+            answer about the 2012 notice)."""
+            mentioned = {k.split(":")[1] for k in act_keys_in(ev.text)}
+            return bool(named and mentioned and not (mentioned & named))
+
         for ev in ranked[:15]:
-            if ev is best:
+            if ev is best or other_act(ev):
                 continue
             if len(chosen) >= (4 if kind == "list" else 3):
                 break
@@ -110,6 +119,8 @@ class ExtractiveAnswerer:
             if missing:
                 extra = scorer.score(fetch_more(missing), limit=6)
                 for ev in extra[:8]:
+                    if other_act(ev):
+                        continue
                     gain = scorer.coverage(covered | ev.terms) - scorer.coverage(covered)
                     if (gain >= MIN_GAIN and not ev.unknown and ev.coverage >= MIN_COVERAGE * 0.5
                             and all(_distinct(ev, c) for c in chosen)):

@@ -30,12 +30,13 @@ class Glossary:
     def expansions(self, question: str, lang: str) -> list[str]:
         """Stems of the glossary terms equivalent to those the question contains: the other language's
         (so an English question reaches an Italian act) and the same language's synonyms."""
-        text = " " + " ".join(re.findall(r"[a-z0-9'-]+", fold(question))) + " "
+        # "dell'avviso" must match "avviso": an elided article is split off its noun.
+        text = " " + " ".join(re.findall(r"[a-z0-9'-]+", fold(question).replace("'", "' "))) + " "
         other = "it" if lang == "en" else "en"
         out: dict[str, None] = {}
         for entry in self.terms:
             mine = entry.get(lang, [])
-            if any(f" {fold(term)} " in text for term in mine):
+            if any(f" {fold(term).replace(chr(39), chr(39) + ' ')} " in text for term in mine):
                 for lg in (other, lang):
                     for term in entry.get(lg, []):
                         for stem in analyze(term, lg):

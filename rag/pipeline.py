@@ -41,7 +41,8 @@ class AnswerState:
     top_k: int = 8
     query: str = ""
     rewritten: str | None = None
-    language: str = "en"
+    language: str = "en"  # of the answer (the question's unless the caller asked for another)
+    query_language: str | None = None  # of the question, for stemming and retrieval
     plan: QueryPlan | None = None
     chunks: list[StoredChunk] = field(default_factory=list)
     draft: Draft | None = None
@@ -107,9 +108,6 @@ class AnswerPipeline:
     def detect_language(self, s: AnswerState) -> None:
         from ingest.metadata import detect_language_with_confidence
 
-        if s.lang_hint in ("it", "en"):
-            s.language = s.lang_hint
-            return
         lang, prob = detect_language_with_confidence(s.question)
         if lang not in ("it", "en") or prob < 0.7:
             for earlier in reversed(s.history):
@@ -117,15 +115,16 @@ class AnswerPipeline:
                 if lang2 in ("it", "en") and prob2 >= 0.7:
                     lang, prob = lang2, prob2
                     break
-        s.language = lang if lang in ("it", "en") else "en"
+        s.query_language = lang if lang in ("it", "en") and prob >= 0.5 else None
+        s.language = s.lang_hint if s.lang_hint in ("it", "en") else (lang if lang in ("it", "en") else "en")
 
     def route(self, s: AnswerState) -> None:
         if is_injection(s.question) or is_off_topic_task(s.question):
             s.status = "out_of_scope"
 
     def retrieve(self, s: AnswerState) -> None:
-        s.plan = self.retriever.plan(s.query, s.language)
-        s.chunks = self.retriever.search(s.query, k=max(s.top_k, 8), filters=s.filters, language=s.language)
+        s.plan = self.retriever.plan(s.query, s.query_language)
+        s.chunks = self.retriever.search(s.query, k=max(s.top_k, 8), filters=s.filters, language=s.query_language)
         if not s.chunks:
             s.status = "not_found"
             return
@@ -151,10 +150,10 @@ class AnswerPipeline:
             from rag.followup import subject_of
 
             extra_query = " ".join(subject_of(s.query) + missing) or s.query
-            return self.retriever.search(extra_query, k=6, filters=s.filters, language=s.language)
+            return self.retriever.search(extra_query, k=6, filters=s.filters, language=s.query_language)
 
         s.draft = self.answerer.select(s.question if s.rewritten else s.query, s.chunks, s.plan.weights, idf,
-                                       s.plan.act_keys, s.language, fetch_more=fetch_more, constraints_from=s.query)
+                                       s.plan.act_keys, s.plan.language, fetch_more=fetch_more, constraints_from=s.query)
         if s.draft.status != "answered":
             s.status = "not_found"
             return
@@ -247,8 +246,8 @@ class AnswerPipeline:
         cited_docs |= {str(snapshot.docs[d].meta.get("about")) for d in cited_docs
                        if d in snapshot.docs and snapshot.docs[d].meta.get("about")}
         for target, by_list in amended.items():
-            act = snapshot.docs[target].meta.get("act") or snapshot.docs[target].title
-            labels = ", ".join(snapshot.docs[b].meta.get("act") or snapshot.docs[b].title for b in by_list)
+            act = self._act_name(snapshot.docs[target], s.language)
+            labels = ", ".join(self._act_name(snapshot.docs[b], s.language) for b in by_list)
             s.warnings.append(phrases["amended"].format(act=act, by=labels))
             by_numbers = {str(snapshot.docs[b].meta.get("act_number") or "").split("/")[0] for b in by_list}
             if any(b in cited_docs for b in by_list) or any(n and n in s.text for n in by_numbers):
@@ -258,11 +257,11 @@ class AnswerPipeline:
             rows += [r for d in overviews for r in snapshot.doc_rows(d).tolist()]
             if not rows or s.plan is None:
                 continue
-            found = self.retriever.search(s.query, k=6, language=s.language,
+            found = self.retriever.search(s.query, k=6, language=s.query_language,
                                           filters=Filters(document_id=by_list + overviews))
             idf = idf_table(snapshot, list(s.plan.weights))
             kind = answer_type(s.question if s.rewritten else s.query)
-            ranked = EvidenceScorer(s.plan.weights, idf, kind, None, s.language).score(found, limit=6)
+            ranked = EvidenceScorer(s.plan.weights, idf, kind, None, s.plan.language).score(found, limit=6)
             if ranked and ranked[0].coverage >= 0.3 and (ranked[0].typed or kind not in ("date", "amount", "count")):
                 ev = ranked[0]
                 if ev.text in s.text:
@@ -304,6 +303,14 @@ class AnswerPipeline:
         s.warnings = list(seen)
 
     # --- helpers ------------------------------------------------------------------------------------
+    @staticmethod
+    def _act_name(doc, language: str) -> str:  # noqa: ANN001 - a rag.store.DocRecord
+        from rag.acts import format_act
+
+        meta = doc.meta
+        return format_act(str(meta.get("act_type") or ""), str(meta.get("act_number") or ""),
+                          str(meta.get("act_date") or ""), language, fallback=str(meta.get("act") or doc.title))
+
     @staticmethod
     def _term_overlap(s: AnswerState) -> float:
         """Share of the question's own terms that the top passages contain (the corpus's own vocabulary

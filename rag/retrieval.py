@@ -59,21 +59,22 @@ class HybridRetriever:
         self.glossary = Glossary.load()
         self._vectors: dict[str, np.ndarray] = {}
 
-    def plan(self, query: str, language: str | None) -> QueryPlan:
+    def plan(self, query: str, language: str | None, config: RetrievalConfig | None = None) -> QueryPlan:
         from ingest.metadata import detect_language_with_confidence
 
+        cfg = config or self.config
         lang = language
         if lang not in ("it", "en"):
             detected, prob = detect_language_with_confidence(query)
             lang = detected if detected in ("it", "en") and prob > 0.6 else None
         terms = analyze_query(query, lang)
         weights = dict.fromkeys(terms, 1.0)
-        if self.config.use_glossary:
+        if cfg.use_glossary:
             for stem in self.glossary.expansions(query, lang or "en") + (
                     self.glossary.expansions(query, "it") if lang is None else []):
-                weights.setdefault(stem, self.config.expansion_weight)
-        acts = self.glossary.act_keys(query) if self.config.use_acts else []
-        clusters = self.glossary.cluster_keys(query) if self.config.use_acts else []
+                weights.setdefault(stem, cfg.expansion_weight)
+        acts = self.glossary.act_keys(query) if cfg.use_acts else []
+        clusters = self.glossary.cluster_keys(query) if cfg.use_acts else []
         return QueryPlan(query, lang or "en", list(weights), weights, acts, clusters)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
@@ -82,7 +83,7 @@ class HybridRetriever:
         snap = self.index.snapshot
         if not len(snap):
             return []
-        plan = self.plan(query, language)
+        plan = self.plan(query, language, cfg)
         mask = snap.mask(filters)
         n = len(snap)
         bm25 = np.zeros(n, dtype=np.float32)

@@ -94,6 +94,17 @@ def _is_connection_error(exc: BaseException) -> bool:
     return False
 
 
+def _apply_timeout(client: Any, seconds: float) -> None:
+    """Give chromadb's HTTP session (created with ``timeout=None``) our request timeout."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(seconds)
+    else:  # a chromadb upgrade moved it: say so rather than hang silently
+        log.warning("could not set the Chroma client timeout (CTN_CHROMA_TIMEOUT_S); requests may hang")
+
+
 class Store:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -112,11 +123,19 @@ class Store:
         chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=True)
         if self.settings.chroma_url:
             url = urlparse(self.settings.chroma_url)
+            host, port = url.hostname or "localhost", url.port or 8000
+            timeout = self.settings.chroma_timeout_s
             try:
-                return chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or 8000,
-                                           ssl=url.scheme == "https", settings=chroma_settings)
+                # chromadb's HTTP client has no timeout at all (its constructor's tenant check would hang on
+                # a hung server), so: a heartbeat with our timeout first, then the timeout set on its session.
+                import httpx
+
+                httpx.get(f"{url.scheme or 'http'}://{host}:{port}/api/v2/heartbeat", timeout=timeout).raise_for_status()
+                client = chromadb.HttpClient(host=host, port=port, ssl=url.scheme == "https", settings=chroma_settings)
             except Exception as exc:
                 raise StoreUnavailable(f"cannot reach the Chroma server at {self.settings.chroma_url}: {exc}") from exc
+            _apply_timeout(client, timeout)
+            return client
         self.settings.chroma_path.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(self.settings.chroma_path), settings=chroma_settings)
 
@@ -230,7 +249,7 @@ class Store:
 
     @_wrap_errors
     def get_chunks(self, ids: list[str]) -> list[StoredChunk]:
-        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        got = self.chunks.get(ids=list(dict.fromkeys(ids)), include=["documents", "metadatas"])
         by_id = {cid: StoredChunk(cid, t, m) for cid, t, m in zip(got["ids"], got["documents"], got["metadatas"],
                                                                   strict=True)}
         return [by_id[i] for i in ids if i in by_id]
