@@ -9,7 +9,7 @@ PORT ?= 8000
 .PHONY: install run test lint bench eval system-test-deps clean
 
 # What the browser tests need from Debian (never `playwright install`: nothing is downloaded at run time).
-APT_TEST_PACKAGES := chromium fonts-dejavu-core
+APT_TEST_PACKAGES := chromium fonts-dejavu-core postgresql
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,7 +26,8 @@ run: install
 	$(VENV)/bin/ctn serve --host $(HOST) --port $(PORT)
 
 system-test-deps:
-	@if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/dejavu ]; then \
+	@if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/dejavu ] \
+		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "installing $(APT_TEST_PACKAGES) with apt-get"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_TEST_PACKAGES) >/dev/null; \
 	fi

@@ -154,6 +154,9 @@ def serve(
     from rag.store import StoreUnavailable
 
     service = _service()
+    if workers > 1 and not service.settings.chroma_url:
+        err.print("[yellow]The embedded store (CTN_CHROMA_URL unset) is meant for one process: with several "
+                  "workers, run a Chroma server and set CTN_CHROMA_URL (docs/deploy.md).[/]")
     try:
         empty = not service.store.documents()
     except StoreUnavailable as exc:

@@ -4,9 +4,10 @@ upload and delete.
 Uploads are checked by content, not by the name a browser sent: a PDF must start with the PDF magic
 bytes, a DOCX must be a zip holding ``word/document.xml``, HTML and text must decode as text. Every file
 of a batch is checked before any is written, so a rejected batch leaves nothing behind. Accepted files
-are saved under ``settings.uploads_dir`` with sanitised names and the folder is ingested at once (the
-ingest is incremental, so earlier uploads are skipped as unchanged), which also makes a file deleted from
-the folder leave the store on the next scan.
+are stored in the database (so that every API process can serve them, see ``ctn.uploads``), saved under
+``settings.uploads_dir`` with sanitised names, and the folder is ingested at once (the ingest is
+incremental, so earlier uploads are skipped as unchanged), which also makes a file deleted from the
+folder leave the store on the next scan.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 from filelock import FileLock
 
+from ctn.feedback import DatabaseUnavailable
+from ctn.uploads import UploadMirror
 from ingest.loaders import SUPPORTED_SUFFIXES, decode_text
 from ingest.metadata import document_id_for
 from ingest.pipeline import IngestReport
@@ -153,6 +156,7 @@ class DocumentLibrary:
     def __init__(self, service: AssistantService) -> None:
         self.service = service
         self.settings = service.settings
+        self.mirror = UploadMirror(service)
 
     # --- reads ------------------------------------------------------------------------------------
     def list(self, offset: int = 0, limit: int = 50,
@@ -191,11 +195,33 @@ class DocumentLibrary:
         return self.service.store.get_chunks(ids)
 
     def file(self, document_id: str) -> Path | None:
+        """The original file: an upload from the database (mirrored under this process's uploads folder,
+        whichever process received it), a corpus file from its path, or from this machine's corpus folder
+        when it was ingested elsewhere."""
         record = self.service.store.document(document_id)
-        if record is None or not record.meta.get("path"):
+        if record is None:
+            return None
+        try:
+            uploaded = self.mirror.local_copy(document_id)
+        except DatabaseUnavailable:
+            uploaded = None
+            if not self._local_file(record):
+                raise
+        return uploaded or self._local_file(record)
+
+    def _local_file(self, record: DocRecord) -> Path | None:
+        if not record.meta.get("path"):
             return None
         path = Path(str(record.meta["path"]))
-        return path if path.is_file() else None
+        if path.is_file():
+            return path
+        if record.root:  # ingested on another machine (or from another checkout): the same file in ours
+            try:
+                here = self.settings.corpus_dir / path.relative_to(record.root)
+            except ValueError:
+                return None
+            return here if here.is_file() else None
+        return None
 
     # --- writes -----------------------------------------------------------------------------------
     def upload(self, files: list[tuple[str, bytes]],
@@ -221,13 +247,22 @@ class DocumentLibrary:
         folder = settings.uploads_dir
         folder.mkdir(parents=True, exist_ok=True)
         root = folder.resolve()
+        database = self.service.database
         with FileLock(str(settings.data_dir / "uploads.lock")):
+            # Other processes' uploads first, so the scan below neither misses nor removes them.
+            self.mirror.sync()
+            stored = database.file_index()
+            uploaded_ids = {doc_id for doc_id, _ in stored.values()}
+            doc_ids = {}
             for name, _ in accepted:
-                doc_id = document_id_for(folder / name, folder, None)
+                doc_id = doc_ids[name] = document_id_for(folder / name, folder, None)
                 existing = self.service.store.document(doc_id)
-                if existing is not None and existing.root != str(root):
+                if existing is not None and existing.root != str(root) and doc_id not in uploaded_ids:
                     raise DocumentConflict(f"{name}: a document with the id '{doc_id}' already exists "
                                            f"({existing.source}); rename the file to add it")
+            replaced = {name for name, _ in accepted if name in stored}  # their old bytes: the synced local files
+            # The database is the commit point: from here every process can serve and re-ingest the files.
+            database.put_files([(name, doc_ids[name], data) for name, data in accepted])
             saved: dict[Path, Path | None] = {}  # saved file -> backup of the file it replaced
             try:
                 for name, data in accepted:
@@ -243,16 +278,29 @@ class DocumentLibrary:
                 report = self.service.ingest([folder], progress=progress)
             except BaseException:
                 self._restore(saved)
+                self._restore_stored([n for n, _ in accepted], replaced, doc_ids)
                 raise
             mine = [r for r in report.results if Path(r.path).resolve() in saved]
             failed = {Path(r.path).resolve() for r in mine if r.status == "failed"}
             self._restore({p: b for p, b in saved.items() if p in failed})
+            self._restore_stored([p.name for p in failed], replaced, doc_ids)
             for p, backup in saved.items():
                 if p not in failed and backup is not None:
                     backup.unlink(missing_ok=True)
         log.info("upload of %d file(s): %s", len(accepted), {s: sum(r.status == s for r in mine)
                                                              for s in ("added", "updated", "unchanged", "failed")})
         return IngestReport(results=mine, seconds=report.seconds, stamp=report.stamp)
+
+    def _restore_stored(self, names: list[str], replaced: set[str], doc_ids: dict[str, str]) -> None:
+        """Put back in the database what a failed upload replaced (or remove what it added); called after
+        ``_restore``, so the local files hold the previous versions again."""
+        if not names:
+            return
+        database = self.service.database
+        database.delete_files(names=names)
+        folder = self.settings.uploads_dir
+        database.put_files([(n, doc_ids[n], (folder / n).read_bytes()) for n in names
+                            if n in replaced and (folder / n).is_file()])
 
     @staticmethod
     def _restore(saved: dict[Path, Path | None]) -> None:
@@ -268,11 +316,15 @@ class DocumentLibrary:
         record = store.document(document_id)
         if record is None:
             return False
+        # The stored original first, then the file: were the process to stop before the store write, the
+        # next scan of an uploads folder would remove the document anyway instead of bringing it back.
+        self.service.database.delete_files(document_id=document_id)
         path = Path(str(record.meta.get("path") or ""))
         if record.meta.get("path") and _inside(path, self.settings.uploads_dir):
-            # The file first: were the process to stop before the store write, the next scan of the
-            # uploads folder would remove the document anyway instead of bringing it back.
             path.unlink(missing_ok=True)
+        for local in self.settings.uploads_dir.glob("*") if self.settings.uploads_dir.is_dir() else []:
+            if local.is_file() and document_id_for(local, self.settings.uploads_dir, None) == document_id:
+                local.unlink(missing_ok=True)  # this process's mirror of an upload received elsewhere
         store.delete_document(document_id)
         store.bump()
         self.service.index.check()

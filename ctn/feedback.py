@@ -1,10 +1,13 @@
-"""The question log and user feedback, kept in a SQL database (SQLite by default, PostgreSQL at scale).
+"""The question log, user feedback and uploaded originals, kept in a SQL database (SQLite by default,
+PostgreSQL at scale).
 
 Questions are logged by a background writer so an answer never waits for the database:
 ``log_question`` puts a row on a queue and returns; a daemon thread writes queued rows in small batches.
 A database that is down costs the log, never an answer (the failure is logged and counted). Feedback is
 written synchronously, because the user is waiting for its confirmation and it must refer to a logged
 answer.
+Uploaded files are kept here too (table ``files``), so that every API process, on any machine, can serve
+and re-ingest them (see docs/adr/0006-scale-out.md).
 See docs/adr/0005-database-schema.md for the schema and why it is created at start.
 """
 
@@ -25,11 +28,13 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
     Text,
     create_engine,
+    delete,
     event,
     func,
     insert,
@@ -73,6 +78,16 @@ feedback = Table(
     Column("rating", String(8), nullable=False),
     Column("comment", Text, nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+files = Table(
+    "files", metadata,
+    Column("name", String(255), primary_key=True),  # the sanitised name under $CTN_DATA_DIR/uploads
+    Column("document_id", String(300), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -318,3 +333,42 @@ class Database:
 
     def unanswered(self, limit: int = 100) -> list[dict[str, Any]]:
         return self.logged_questions(limit, UNANSWERED)
+
+    # --- uploaded originals (shared by every API process) -------------------------------------------------
+    @_db_errors
+    def put_files(self, items: list[tuple[str, str, bytes]]) -> None:
+        """Store (name, document_id, bytes) of uploaded files, replacing same-named ones, in one transaction."""
+        import hashlib
+
+        rows = [{"name": name, "document_id": doc_id, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data),
+                 "data": data, "uploaded_at": _now()} for name, doc_id, data in items]
+        if not rows:
+            return
+        with self._engine().begin() as conn:
+            conn.execute(delete(files).where(files.c.name.in_([r["name"] for r in rows])))
+            conn.execute(insert(files), rows)
+
+    @_db_errors
+    def file_index(self) -> dict[str, tuple[str, str]]:
+        """name -> (document_id, sha256) of every stored upload (without the bytes)."""
+        with self._engine().connect() as conn:
+            rows = conn.execute(select(files.c.name, files.c.document_id, files.c.sha256)).all()
+        return {r.name: (r.document_id, r.sha256) for r in rows}
+
+    @_db_errors
+    def get_file(self, name: str) -> bytes | None:
+        with self._engine().connect() as conn:
+            return conn.execute(select(files.c.data).where(files.c.name == name)).scalar()
+
+    @_db_errors
+    def delete_files(self, names: list[str] | None = None, document_id: str | None = None) -> int:
+        """Remove stored uploads by name or by document id; the number removed."""
+        stmt = delete(files)
+        if names is not None:
+            stmt = stmt.where(files.c.name.in_(names))
+        elif document_id is not None:
+            stmt = stmt.where(files.c.document_id == document_id)
+        else:
+            raise ValueError("names or document_id")
+        with self._engine().begin() as conn:
+            return int(conn.execute(stmt).rowcount or 0)

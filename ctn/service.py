@@ -28,6 +28,8 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
+WARM_QUESTIONS = ("Qual è la dotazione finanziaria dell'avviso?", "What was the deadline of the notice?")
+
 
 class AssistantService:
     def __init__(self, settings: Settings | None = None) -> None:
@@ -89,6 +91,24 @@ class AssistantService:
         """Load the model and the keyword index now rather than on the first question."""
         self.embedder.embed_query("warm up")
         self.index.load_or_build()
+        self._warm_answer_path()
+
+    def _warm_answer_path(self) -> None:
+        """Ask the pipeline once now, so that what it loads lazily (language identifier, glossary, ...)
+        is loaded before the process says it is ready. Otherwise a new worker behind a busy load balancer
+        loads it once per concurrent first request, all at the same time (measured: 30 s answers)."""
+        from rag.store import StoreUnavailable
+
+        try:
+            for question in WARM_QUESTIONS:
+                if self.settings.llm == "extractive":
+                    self.pipeline.run(question)
+                else:  # never spend an LLM call on warming up
+                    self.retriever.search(question, k=5)
+        except StoreUnavailable:
+            raise
+        except Exception:  # a warm-up question must never keep the process out of rotation
+            log.warning("warm-up question failed", exc_info=True)
 
     # --- question log, feedback and analytics (ctn/feedback.py) ---------------------------------------
     log_questions: bool = True
@@ -178,11 +198,20 @@ class AssistantService:
         return self.library.delete(document_id)
 
     def ingest_corpus(self, progress: Callable[[str, int, int], None] | None = None) -> IngestReport:
-        """Re-scan the corpus folder (and the uploads folder, so a rebuild keeps uploads)."""
+        """Re-scan the corpus folder (and the uploads folder, so a rebuild keeps uploads).
+
+        The uploads folder is first brought level with the uploads stored in the database, so that
+        uploads received by other processes are kept (not removed as missing) and deleted ones stay gone.
+        """
+        from filelock import FileLock
+
         targets = [self.settings.corpus_dir]
-        if self.settings.uploads_dir.is_dir():
-            targets.append(self.settings.uploads_dir)
-        report = self.ingest(targets, progress=progress)
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(str(self.settings.data_dir / "uploads.lock")):
+            self.library.mirror.sync()
+            if self.settings.uploads_dir.is_dir():
+                targets.append(self.settings.uploads_dir)
+            report = self.ingest(targets, progress=progress)
         self._notify("ingest", report)
         return report
 
@@ -208,18 +237,26 @@ class AssistantService:
         index = self.__dict__.get("index")
         if index is not None and index.loaded:
             snap = index.snapshot
+            store_stamp = checks["store"].get("stamp")
             checks["keyword_index"] = {"ok": True, "stamp": snap.stamp, "chunks": len(snap),
-                                       "documents": len(snap.docs), "last_error": index.last_error}
+                                       "documents": len(snap.docs), "last_error": index.last_error,
+                                       # False for at most one refresh interval plus a rebuild after a change
+                                       "current": store_stamp == snap.stamp if store_stamp else None,
+                                       "refresh_s": self.settings.index_refresh_s}
         else:
             checks["keyword_index"] = {"ok": False, "stamp": None, "chunks": 0}
         try:
             self.database.ping()
-            checks["database"] = {"ok": True}
+            checks["database"] = {"ok": True, "backend": self._database_backend()}
         except DatabaseUnavailable as exc:
-            checks["database"] = {"ok": False, "error": str(exc)}
+            checks["database"] = {"ok": False, "backend": self._database_backend(), "error": str(exc)}
         ready = all(checks[k]["ok"] for k in ("store", "model", "keyword_index"))
         return {"ready": ready, "status": "ok" if ready and checks["database"]["ok"] else
                 ("degraded" if ready else "not_ready"), "checks": checks}
+
+    def _database_backend(self) -> str:
+        """sqlite or postgresql (the URL's dialect, never its credentials)."""
+        return self.settings.db_url.split(":", 1)[0].split("+", 1)[0]
 
     def close(self) -> None:
         """Stop background work (index polling, the question writer) at shutdown."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import threading
 import time
@@ -122,19 +123,24 @@ class Snapshot:
 
     # --- persistence --------------------------------------------------------------------------------
     def save(self, directory: Path) -> None:
-        tmp = directory.with_name(directory.name + ".tmp")
+        # Names of this process and thread: the workers of `ctn serve --workers N` share one data dir and
+        # may save at the same moment; each writes its own folder and one of them wins the final rename.
+        suffix = f"{os.getpid()}-{threading.get_ident()}"
+        tmp = directory.with_name(f"{directory.name}.tmp-{suffix}")
+        old = directory.with_name(f"{directory.name}.old-{suffix}")
         shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-        self.keyword.save(tmp / "bm25")
-        payload = {"stamp": self.stamp, "ids": self.ids, "texts": self.texts, "metas": self.metas,
-                   "docs": {k: {**v.__dict__} for k, v in self.docs.items()}}
-        (tmp / "snapshot.json").write_text(json.dumps(payload, ensure_ascii=False))
-        old = directory.with_name(directory.name + ".old")
-        shutil.rmtree(old, ignore_errors=True)
-        if directory.exists():
-            directory.rename(old)
-        tmp.rename(directory)
-        shutil.rmtree(old, ignore_errors=True)
+        try:
+            tmp.mkdir(parents=True)
+            self.keyword.save(tmp / "bm25")
+            payload = {"stamp": self.stamp, "ids": self.ids, "texts": self.texts, "metas": self.metas,
+                       "docs": {k: {**v.__dict__} for k, v in self.docs.items()}}
+            (tmp / "snapshot.json").write_text(json.dumps(payload, ensure_ascii=False))
+            if directory.exists():
+                directory.rename(old)
+            tmp.rename(directory)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
     def load(cls, directory: Path) -> Snapshot:

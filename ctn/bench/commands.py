@@ -46,7 +46,7 @@ def _corpus(corpus: Path | None) -> Path:
 @app.command()
 def ingest(
     corpus: Annotated[Path | None, typer.Option("--corpus", help="Folder to ingest (default: the corpus folder).")] = None,
-    rounds: Annotated[int, typer.Option(min=1, help="Pipeline/model pairs, alternating which goes first.")] = 2,
+    rounds: Annotated[int, typer.Option(min=1, help="Rounds of the three sides, their order rotating.")] = 3,
     report: ReportPath = DEFAULT_REPORT,
     as_json: AsJson = False,
 ) -> None:
@@ -128,3 +128,9 @@ def embedding(
                            *[x for v in variants or [] for x in ("--variant", v)]]
     results = embedding_bench.run(folder, rounds, variants, _command(*parts))
     _finish("embedding", results, embedding_bench.render(results), report, as_json)
+
+
+
+from ctn.bench.load import command as load_command  # noqa: E402 - kept in its own module
+
+app.command("load")(load_command)

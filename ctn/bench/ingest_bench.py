@@ -123,31 +123,40 @@ def _reingest(data_dir: Path, corpus: Path, embedder: Any) -> dict[str, Any]:
     _, connect = timed(lambda: fresh.store)
     watch = Stopwatch()
     fresh.ingestor.run = watch.wrap("hash_check", fresh.ingestor.run)
-    fresh.index.rebuild = watch.wrap("keyword_index", fresh.index.rebuild)
     report, t = timed(lambda: fresh.ingest([corpus]))
     fresh.index.stop()
     out["fresh_service"] = {"wall_s": t.wall_s, "store_connect_s": connect.wall_s,
                             "hash_check_s": watch.seconds.get("hash_check", 0.0),
-                            "keyword_index_s": watch.seconds.get("keyword_index", 0.0),
+                            "keyword_index_s": t.wall_s - watch.seconds.get("hash_check", 0.0),
                             "unchanged": report.count("unchanged")}
 
     env = {**os.environ, "CTN_DATA_DIR": str(data_dir), "CTN_CORPUS_DIR": str(corpus),
            "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
-    started = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "ctn.cli", "ingest", str(corpus), "--json"], env=env,
-                          capture_output=True, text=True, cwd=ROOT, timeout=600)
-    cli_wall = time.perf_counter() - started
-    summary: dict[str, Any] = {}
-    if proc.returncode == 0:
-        try:
-            summary = json.loads(proc.stdout)
-        except json.JSONDecodeError:
-            summary = {}
+    attempts = []
+    for _ in range(2):  # a second time when the code on disk changed since this process imported it
+        started = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "ctn.cli", "ingest", str(corpus), "--json"], env=env,
+                              capture_output=True, text=True, cwd=ROOT, timeout=1800)
+        cli_wall = time.perf_counter() - started
+        summary: dict[str, Any] = {}
+        if proc.returncode == 0:
+            try:
+                summary = json.loads(proc.stdout)
+            except json.JSONDecodeError:
+                summary = {}
+        attempts.append({"wall_s": cli_wall, "summary": summary.get("summary")})
+        if (summary.get("summary") or {}).get("unchanged") == out["fresh_service"]["unchanged"]:
+            break
     started = time.perf_counter()
     subprocess.run([sys.executable, "-c", "import ctn.cli"], env=env, cwd=ROOT, capture_output=True, timeout=600)
     import_wall = time.perf_counter() - started
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import ctn.cli, ctn.service, chromadb, bm25s"], env=env, cwd=ROOT,
+                   capture_output=True, timeout=600)
+    import_ingest_wall = time.perf_counter() - started
     out["cli"] = {"wall_s": cli_wall, "returncode": proc.returncode, "reported_s": summary.get("seconds"),
-                  "summary": summary.get("summary"), "import_s": import_wall,
+                  "summary": summary.get("summary"), "import_s": import_wall, "attempts": attempts,
+                  "import_ingest_s": import_ingest_wall,
                   "stderr": proc.stderr[-2000:] if proc.returncode else ""}
     return out
 
@@ -189,14 +198,20 @@ def run(corpus: Path, rounds: int, command: str) -> dict[str, Any]:
         results: list[dict[str, Any]] = []
         detail: dict[str, float] = {}
         reingest: dict[str, Any] = {}
+        per_doc = [[c.embed_text for c in d.chunks] for d in docs]
+        sides = ("model", "pipeline", "model_per_doc")
         for r in range(rounds):
-            order = ("model", "pipeline") if r % 2 == 0 else ("pipeline", "model")
+            order = sides[r % 3:] + sides[:r % 3]
             entry: dict[str, Any] = {"round": r + 1, "order": list(order)}
             for side in order:
                 if side == "model":
-                    with phase(f"round {r + 1}: the embedding model alone on {len(texts)} chunks"):
+                    with phase(f"round {r + 1}: the embedding model alone on {len(texts)} chunks, one call"):
                         _, t = timed(lambda: embedder.embed(texts))
                     entry["model"] = {"wall_s": t.wall_s, "cpu_s": t.cpu_s, "chunks": len(texts)}
+                elif side == "model_per_doc":
+                    with phase(f"round {r + 1}: the embedding model alone, one call per document"):
+                        _, t = timed(lambda: [embedder.embed(group) for group in per_doc])
+                    entry["model_per_doc"] = {"wall_s": t.wall_s, "cpu_s": t.cpu_s, "chunks": len(texts)}
                 else:
                     data_dir = base / f"round{r + 1}" / "data"
                     with phase(f"round {r + 1}: the whole ingest pipeline on a fresh data dir"):
@@ -214,6 +229,7 @@ def run(corpus: Path, rounds: int, command: str) -> dict[str, Any]:
                 raise RuntimeError(f"the pipeline wrote {p['chunks']} chunks but prepare made {m['chunks']}")
             entry["ratio_wall"] = ratio(m["wall_s"], p["wall_s"])
             entry["ratio_cpu"] = ratio(m["cpu_s"], p["cpu_s"])
+            entry["ratio_per_doc"] = ratio(entry["model_per_doc"]["wall_s"], p["wall_s"])
         return {"header": header, "corpus": str(corpus), "documents": len(docs), "chunks": len(texts),
                 "refused": refused, "batch_size": embedder.batch_size, "model_load_s": model_load.wall_s,
                 "prepare_s": prepare_t.wall_s, "rounds": results, "padding": padding,
@@ -247,16 +263,19 @@ def render(res: dict[str, Any]) -> str:
     rows = []
     for e in rounds:
         p, m = e["pipeline"], e["model"]
-        rows.append([f"round {e['round']} ({' then '.join(e['order'])})", fmt(n / p["wall_s"]), fmt(n / m["wall_s"]),
-                     fmt(e["ratio_wall"], 2), fmt(p["wall_s"]), fmt(m["wall_s"]), fmt(e["ratio_cpu"], 2)])
+        rows.append([f"round {e['round']} ({', '.join(e['order'])})", fmt(n / p["wall_s"]), fmt(n / m["wall_s"]),
+                     fmt(e["ratio_wall"], 2), fmt(p["wall_s"]), fmt(m["wall_s"]), fmt(e["ratio_cpu"], 2),
+                     fmt(n / e["model_per_doc"]["wall_s"]), fmt(e["ratio_per_doc"], 2)])
     pw = sum(e["pipeline"]["wall_s"] for e in rounds)
     mw = sum(e["model"]["wall_s"] for e in rounds)
     pc = sum(e["pipeline"]["cpu_s"] for e in rounds)
     mc = sum(e["model"]["cpu_s"] for e in rounds)
+    dw = sum(e["model_per_doc"]["wall_s"] for e in rounds)
     rows.append(["**all rounds**", fmt(n * len(rounds) / pw), fmt(n * len(rounds) / mw), f"**{ratio(mw, pw):.2f}**",
-                 fmt(pw), fmt(mw), fmt(ratio(mc, pc), 2)])
-    throughput = table(["run", "pipeline chunks/s", "model alone chunks/s", "ratio pipeline/model",
-                        "pipeline s", "model s", "ratio on CPU time"], rows)
+                 fmt(pw), fmt(mw), fmt(ratio(mc, pc), 2), fmt(n * len(rounds) / dw), fmt(ratio(dw, pw), 2)])
+    throughput = table(["run (order)", "pipeline chunks/s", "model alone chunks/s", "ratio pipeline/model",
+                        "pipeline s", "model s", "ratio on CPU time", "model, one call per document, chunks/s",
+                        "ratio pipeline/that"], rows)
 
     mean_wall = sum(e["pipeline"]["wall_s"] for e in rounds) / len(rounds)
     part_rows = []
@@ -292,15 +311,17 @@ def render(res: dict[str, Any]) -> str:
         [f"running service (`service.ingest`, median of {len(same)})", fmt(median(same), 3),
          "hash check only; keyword index already current"],
         ["fresh service in this process", fmt(fresh["wall_s"], 3),
-         f"hash check {fresh['hash_check_s']:.3f} s + keyword index {fresh['keyword_index_s']:.3f} s "
+         f"hash check {fresh['hash_check_s']:.3f} s + keyword index brought up to date {fresh['keyword_index_s']:.3f} s "
          f"(+ Chroma client start {fresh['store_connect_s']:.3f} s, not counted)"],
         ["new `ctn ingest` process (what a user runs)", fmt(cli["wall_s"], 2),
-         f"of which Python start-up and `import ctn.cli` about {cli['import_s']:.2f} s; the command itself "
-         f"reports {fmt(cli['reported_s'], 3)} s; summary {cli['summary']}"],
+         f"Python start-up and `import ctn.cli` alone take {cli['import_s']:.2f} s, and with the modules an ingest "
+         f"needs (`ctn.service`, chromadb, bm25s) {cli.get('import_ingest_s', float('nan')):.2f} s; the command "
+         f"itself reports {fmt(cli['reported_s'], 3)} s (scan and hash); summary {cli['summary']}"],
     ]
     reingest = table(["re-ingest of the unchanged corpus", "s", "what is in it"], reingest_rows, "lrl")
     aim_ratio = "meets" if ratio(mw, pw) >= 0.9 else "misses"
     cli_valid = bool(cli["summary"]) and cli["summary"].get("unchanged") == res["documents"]
+    redo = cli.get("attempts", [])[:-1]
     aim_cli = ("meets" if cli["wall_s"] < 2 else "misses") if cli_valid else "could not be measured for"
     aim_same = "meets" if median(same) < 2 else "misses"
     lines = [
@@ -312,7 +333,8 @@ def render(res: dict[str, Any]) -> str:
         f"{res['pipeline_version']}; {len(res['refused'])} files refused by the loaders); embedding batch size {res['batch_size']} on both "
         f"sides; model load {res['model_load_s']:.1f} s and Chroma client start-up are outside every timing. "
         "Each pipeline run starts on an empty temporary data dir; the model-alone side embeds the same chunks' "
-        "`embed_text` in one `Embedder.embed` call.",
+        "`embed_text` in one `Embedder.embed` call; a third side embeds them with one call per document, as "
+        "the pipeline calls the model, to separate the cost of that batching from the pipeline's other work.",
         "",
         "**(a, b) Pipeline against the model alone** (aim: ratio ≥ 0.9)",
         "",
@@ -338,6 +360,10 @@ def render(res: dict[str, Any]) -> str:
         "",
         f"In a running service the re-ingest {aim_same} the aim; a new `ctn ingest` process {aim_cli} it.",
     ]
+    if cli_valid and redo:
+        lines += ["", f"> The first `ctn ingest` process found {redo[0]['summary']} ({redo[0]['wall_s']:.0f} s): "
+                  "the ingest code on disk had changed since this benchmark started (another change was being "
+                  "made to the repository), so it re-ingested once; the time above is the second, unchanged run."]
     if not cli_valid:
         lines += ["", f"> The `ctn ingest` process did not find the corpus unchanged (summary {cli['summary']}, exit "
                   f"code {cli['returncode']}): the code on disk changed during the run (for example "
