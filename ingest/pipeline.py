@@ -33,6 +33,7 @@ from rag.store import DocRecord, Store
 log = logging.getLogger(__name__)
 
 ACT_TYPES = {"notice", "decree", "law", "guideline"}
+EMBED_GROUP = 512  # chunks embedded per model call, across documents
 
 
 @dataclass
@@ -132,6 +133,7 @@ class Ingestor:
                 report.results.append(FileResult(str(path), "", "failed", reason="no such file or folder"))
 
         seen_ids: dict[str, str] = {}
+        pending: list[tuple[FileResult, DocRecord, list[Chunk]]] = []
         for n, (file, root, catalog) in enumerate(plan, start=1):
             if progress:
                 progress(file.name, n, len(plan))
@@ -145,7 +147,12 @@ class Ingestor:
                                                  reason=f"duplicate document id (also {seen_ids[doc_id]})"))
                 continue
             seen_ids[doc_id] = str(file)
-            report.results.append(self._ingest_one(file, root, entry, doc_id, existing.get(doc_id)))
+            result = self._prepare_one(file, root, entry, doc_id, existing.get(doc_id), pending)
+            if result is not None:
+                report.results.append(result)
+            if sum(len(p[2]) for p in pending) >= EMBED_GROUP:
+                report.results.extend(self._embed_and_write(pending))
+        report.results.extend(self._embed_and_write(pending))
 
         for root, ids in scanned_roots:
             for doc in existing.values():
@@ -170,8 +177,10 @@ class Ingestor:
                 return Catalog.load(parent)
         return None
 
-    def _ingest_one(self, file: Path, root: Path | None, entry: dict[str, Any] | None, doc_id: str,
-                    previous: DocRecord | None) -> FileResult:
+    def _prepare_one(self, file: Path, root: Path | None, entry: dict[str, Any] | None, doc_id: str,
+                     previous: DocRecord | None,
+                     pending: list[tuple[FileResult, DocRecord, list[Chunk]]]) -> FileResult | None:
+        """Hash, load and split one file; a changed file joins ``pending`` to be embedded with others."""
         started = time.perf_counter()
         try:
             if file.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -180,8 +189,6 @@ class Ingestor:
             if previous is not None and previous.doc_hash == digest:
                 return FileResult(str(file), doc_id, "unchanged", previous.n_chunks)
             record, chunks = self.prepare(file, root, entry, doc_id, digest)
-            embeddings = self.embedder.embed([c.embed_text for c in chunks])
-            self.store.write_document(record, chunks, embeddings)
         except LoadError as exc:
             log.warning("skipped %s: %s", file, exc)
             return FileResult(str(file), doc_id, "failed", reason=str(exc))
@@ -189,7 +196,25 @@ class Ingestor:
             log.warning("skipped %s: %s", file, exc)
             return FileResult(str(file), doc_id, "failed", reason=f"unreadable: {exc.strerror or exc}")
         status = "updated" if previous is not None else "added"
-        return FileResult(str(file), doc_id, status, len(chunks), seconds=time.perf_counter() - started)
+        pending.append((FileResult(str(file), doc_id, status, len(chunks), seconds=time.perf_counter() - started),
+                        record, chunks))
+        return None
+
+    def _embed_and_write(self, pending: list[tuple[FileResult, DocRecord, list[Chunk]]]) -> list[FileResult]:
+        """Embed the chunks of several documents in one call (the model sorts them by length and pads
+        less than per document), then write each document on its own, in order, as before."""
+        if not pending:
+            return []
+        started = time.perf_counter()
+        vectors = self.embedder.embed([c.embed_text for _, _, chunks in pending for c in chunks])
+        results, offset = [], 0
+        for result, record, chunks in pending:
+            self.store.write_document(record, chunks, vectors[offset : offset + len(chunks)])
+            offset += len(chunks)
+            result.seconds += (time.perf_counter() - started) / len(pending)
+            results.append(result)
+        pending.clear()
+        return results
 
     def prepare(self, file: Path, root: Path | None, entry: dict[str, Any] | None, doc_id: str,
                 digest: str) -> tuple[DocRecord, list[Chunk]]:
