@@ -13,7 +13,7 @@ from rag.retrieval import RetrievalConfig
 from rag.settings import Settings
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.lower().startswith("model name"):
@@ -23,7 +23,7 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def _ram_gib() -> float | None:
+def ram_gib() -> float | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():
             if line.startswith("MemTotal:"):
@@ -33,7 +33,7 @@ def _ram_gib() -> float | None:
     return None
 
 
-def _version(package: str) -> str:
+def version(package: str) -> str:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
@@ -45,10 +45,10 @@ def describe(settings: Settings, retrieval: RetrievalConfig | None = None) -> di
 
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "machine": {"cpu": _cpu_model(), "cores": os.cpu_count(), "ram_gib": _ram_gib(),
+        "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "ram_gib": ram_gib(),
                     "os": f"{platform.system()} {platform.release()}", "python": platform.python_version(),
                     "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
-        "versions": {p: _version(p) for p in ("torch", "sentence-transformers", "chromadb", "bm25s", "ranx",
+        "versions": {p: version(p) for p in ("torch", "sentence-transformers", "chromadb", "bm25s", "ranx",
                                               "langchain-chroma", "langchain-huggingface")},
         "settings": {"embedding_model": settings.embedding_model or f"packaged all-MiniLM-L6-v2 ({default_model_path()})",
                      "llm": settings.llm, "reranker_model": settings.reranker_model or "none (term-coverage reranker)",

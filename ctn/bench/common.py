@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -23,6 +22,7 @@ from rich.console import Console
 
 from ctn.bench.paths import GOLD_QUESTIONS
 from ctn.service import AssistantService
+from evals.machine import cpu_model, ram_gib, version  # noqa: F401 - re-exported for the benches
 from rag.settings import Settings
 
 err = Console(stderr=True)
@@ -38,33 +38,7 @@ def make_service(settings: Settings) -> AssistantService:
 
 
 # --- the machine and its load -------------------------------------------------------------------------
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def ram_gib() -> float | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                return round(int(line.split()[1]) / 1024 / 1024, 1)
-    except OSError:
-        pass
-    return None
-
-
-def version(package: str) -> str:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
+# cpu_model, ram_gib and version live in evals/machine.py: the evaluation report describes the machine too.
 @dataclass
 class Load:
     """The load average when a benchmark started or ended, as ``uptime`` printed it."""
