@@ -10,6 +10,7 @@ top-5 from the product's dense retriever on 50 gold questions, each side with it
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 import tempfile
 import time
@@ -176,7 +177,9 @@ def run(corpus: Path, rounds: int, keys: list[str] | None, command: str) -> dict
         walls: dict[str, list[float]] = {v.key: [] for v in variants}
         cpus: dict[str, list[float]] = {v.key: [] for v in variants}
         vectors: dict[str, np.ndarray] = {}
+        round_load: list[float] = []
         for r in range(rounds):
+            round_load.append(os.getloadavg()[0])
             shift = r % len(variants)
             for v in variants[shift:] + variants[:shift]:
                 with phase(f"round {r + 1}/{rounds}: {v.key} on {len(texts)} chunks"):
@@ -213,18 +216,25 @@ def run(corpus: Path, rounds: int, keys: list[str] | None, command: str) -> dict
                           "query_ms": summarize(query_ms[v.key]), "cos_mean": float(cos.mean()),
                           "cos_min": float(cos.min()), "query_cos_mean": float(qcos.mean()),
                           "top5_same_order": same_order, "top5_same_set": same_set}
+        # set_num_threads(2) is the default on this 2-core machine: its distance from 1.0 is pure noise.
         noise = abs(out["threads2"]["speedup"] - 1.0) if "threads2" in out else 0.0
-        bar = 1.0 + max(0.05, noise)
+        noise_cpu = abs(out["threads2"]["speedup_cpu"] - 1.0) if "threads2" in out else 0.0
+        bar, bar_cpu = 1.0 + max(0.05, noise), 1.0 + max(0.05, noise_cpu)
         for key, o in out.items():
-            faster = key != "baseline" and o["speedup"] > bar and o["speedup_cpu"] > 1.0
+            faster = key != "baseline" and ((o["speedup"] > bar and o["speedup_cpu"] > 1.0)
+                                            or (o["speedup_cpu"] > bar_cpu and o["speedup"] >= 1.0))
             quality = o["cos_mean"] >= COSINE_BAR and o["top5_same_order"] == len(questions)
             o["faster"], o["quality_ok"] = faster, quality
+            per_round = [ratio(b, w) for b, w in zip(walls["baseline"], o["wall_s"], strict=True)]
+            o["speedup_rounds"] = per_round
+            mixed = faster and min(per_round) < 1.0 / bar
             o["verdict"] = ("reference" if key == "baseline" else
+                            "faster in some rounds, slower in others (depends on the load): see below" if mixed else
                             "faster, retrieval unchanged: candidate" if faster and quality else
                             "faster, but retrieval changes: rejected" if faster else "not faster")
         return {"header": header, "chunks": len(texts), "documents": len(docs), "rounds": rounds,
                 "tokens": summarize([float(n) for n in token_counts]), "questions": len(questions),
-                "speed_bar": bar, "variants": out}
+                "speed_bar": bar, "speed_bar_cpu": bar_cpu, "variants": out, "round_load": round_load}
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
@@ -250,14 +260,33 @@ def render(res: dict[str, Any]) -> str:
         "CPU time). Quality: cosine of each chunk's and each question's embedding to the baseline's, and "
         f"questions ({n_q} standalone gold questions) whose top-{TOP_K} from the product's dense retriever "
         "(`HybridRetriever`, mode dense, each variant with its own store) is identical in order (as a set in "
-        f"brackets). A variant counts as faster above {res['speed_bar']:.2f}× (5%, or the spread of the "
-        "`set_num_threads(2)` row, which is the default here and so measures the noise, if larger).",
+        f"brackets). A variant counts as faster above {res['speed_bar']:.2f}× on wall time, or above "
+        f"{res['speed_bar_cpu']:.2f}× on CPU time without being slower on wall time (5%, or the distance from 1 "
+        "of the `set_num_threads(2)` row, which is the default here and so measures the noise, if larger). "
+        "Under a high load the CPU-time column is the steadier one: contention stretches wall time far more "
+        "than the work done.",
         "",
         table(["variant", "chunks/s", "speed-up", "on CPU time", "query ms p50", "mean cos", "min cos",
                "query cos", f"same top-{TOP_K}", "verdict"], rows, "lrrrrrrrrl"),
+        "",
+        "Seconds per round (wall), to show how the load moved the figures"
+        + (" (1-minute load average at the start of each round in the header row)" if res.get("round_load") else "")
+        + ":",
+        "",
+        _rounds_table(res),
         "",
         "ONNX Runtime was not measured: sentence-transformers' ONNX backend exports through optimum-onnx, "
         "which needs transformers below 4.58 while sentence-transformers 6 needs transformers 5, so the two "
         "cannot be installed together today (GUIDE §3); it was not installed. See "
         "[ADR 0004](adr/0004-embedding-speed.md) for the decision.",
     ])
+
+
+def _rounds_table(res: dict[str, Any]) -> str:
+    rounds = res["rounds"]
+    loads = res.get("round_load") or []
+    headers = ["variant"] + [f"round {r + 1}" + (f" (load {loads[r]:.1f})" if r < len(loads) else "")
+                             for r in range(rounds)] + ["speed-up per round"]
+    rows = [[key, *[fmt(w) for w in o["wall_s"]], ", ".join(f"{x:.2f}" for x in o.get("speedup_rounds", []))]
+            for key, o in res["variants"].items()]
+    return table(headers, rows)

@@ -273,6 +273,8 @@ def render(res: dict[str, Any]) -> str:
     dw = sum(e["model_per_doc"]["wall_s"] for e in rounds)
     rows.append(["**all rounds**", fmt(n * len(rounds) / pw), fmt(n * len(rounds) / mw), f"**{ratio(mw, pw):.2f}**",
                  fmt(pw), fmt(mw), fmt(ratio(mc, pc), 2), fmt(n * len(rounds) / dw), fmt(ratio(dw, pw), 2)])
+    rows.append(["median of the rounds", "", "", f"{median([e['ratio_wall'] for e in rounds]):.2f}", "", "",
+                 f"{median([e['ratio_cpu'] for e in rounds]):.2f}", "", f"{median([e['ratio_per_doc'] for e in rounds]):.2f}"])
     throughput = table(["run (order)", "pipeline chunks/s", "model alone chunks/s", "ratio pipeline/model",
                         "pipeline s", "model s", "ratio on CPU time", "model, one call per document, chunks/s",
                         "ratio pipeline/that"], rows)
@@ -319,7 +321,9 @@ def render(res: dict[str, Any]) -> str:
          f"itself reports {fmt(cli['reported_s'], 3)} s (scan and hash); summary {cli['summary']}"],
     ]
     reingest = table(["re-ingest of the unchanged corpus", "s", "what is in it"], reingest_rows, "lrl")
-    aim_ratio = "meets" if ratio(mw, pw) >= 0.9 else "misses"
+    verdicts = {"over all rounds": ratio(mw, pw), "as the median of the rounds": median([e["ratio_wall"] for e in rounds]),
+                "on CPU time": ratio(mc, pc)}
+    aim_ratio = "; ".join(f"{'meets' if v >= 0.9 else 'misses'} it {k} ({v:.2f})" for k, v in verdicts.items())
     cli_valid = bool(cli["summary"]) and cli["summary"].get("unchanged") == res["documents"]
     redo = cli.get("attempts", [])[:-1]
     aim_cli = ("meets" if cli["wall_s"] < 2 else "misses") if cli_valid else "could not be measured for"
@@ -340,15 +344,16 @@ def render(res: dict[str, Any]) -> str:
         "",
         throughput,
         "",
-        f"The ratio over all rounds {aim_ratio} the aim. Of a mean pipeline run of {mean_wall:.1f} s, the model "
+        f"Against the aim of 0.9, the ratio {aim_ratio}. Of a mean pipeline run of {mean_wall:.1f} s, the model "
         f"accounts for {embed_inside:.1f} s (against {model_alone:.1f} s when it embeds the same chunks in one "
         f"call) and everything else for {non_embed:.1f} s.",
         "",
         parts,
         "",
-        "Why the model is slower inside the pipeline: the pipeline calls it once per document, so each batch "
-        "holds one document's chunks, padded to that document's longest chunk, while one call over every chunk "
-        "lets sentence-transformers sort them all by length and pad each batch only to similar lengths:",
+        "How the pipeline calls the model: once per document, so each batch holds one document's chunks, padded "
+        "to that document's longest chunk, while one call over every chunk lets sentence-transformers sort them "
+        "all by length and pad each batch only to similar lengths. The work this adds (the time it costs depends "
+        "on the load: many small batches suffer most when other processes compete for the cores):",
         "",
         padding,
         "",
