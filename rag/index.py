@@ -76,7 +76,6 @@ class Snapshot:
 
     def __post_init__(self) -> None:
         self.row = {cid: i for i, cid in enumerate(self.ids)}
-        n = len(self.ids)
         self.doc_type = np.array([str(m.get("doc_type", "")) for m in self.metas], dtype=object)
         self.language = np.array([str(m.get("doc_language") or m.get("language", "")) for m in self.metas],
                                  dtype=object)
@@ -84,9 +83,11 @@ class Snapshot:
         self.document_id = np.array([str(m.get("document_id", "")) for m in self.metas], dtype=object)
         self.act_key = np.array([str(m.get("act_key", "")) for m in self.metas], dtype=object)
         self.clusters = [set(filter(None, str(m.get("clusters", "")).lower().split("|"))) for m in self.metas]
-        self._doc_rows: dict[str, np.ndarray] = {}
-        for doc in set(self.document_id.tolist()) if n else set():
-            self._doc_rows[doc] = np.flatnonzero(self.document_id == doc)
+        # Rows grouped by document in one pass (a loop over documents comparing every row is quadratic).
+        rows_of: dict[str, list[int]] = {}
+        for i, doc in enumerate(self.document_id.tolist()):
+            rows_of.setdefault(doc, []).append(i)
+        self._doc_rows: dict[str, np.ndarray] = {d: np.asarray(r, dtype=np.int64) for d, r in rows_of.items()}
 
     def __len__(self) -> int:
         return len(self.ids)
