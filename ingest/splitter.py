@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ingest.blocks import Block, LoadedDocument
-from rag.sentences import sentence_spans
+from rag.sentences import sentence_spans, trim_spans
 
 log = logging.getLogger(__name__)
 
@@ -211,12 +211,4 @@ class Splitter:
                 seg_start = last_ok
             last_ok = c
         out.append((seg_start, b))
-        trimmed = []
-        for x, y in out:
-            while x < y and text[x].isspace():
-                x += 1
-            while y > x and text[y - 1].isspace():
-                y -= 1
-            if y > x:
-                trimmed.append((x, y))
-        return trimmed
+        return trim_spans(text, out)

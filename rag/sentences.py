@@ -51,15 +51,20 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         if not _is_abbreviation(text, start + m.start()):
             cuts.append(start + m.start() + 1 + len(m.group(0)) - 1 - len(m.group(0).lstrip(".!?").lstrip("\"'»”)]")))
     cuts = sorted(set(cuts)) + [end]
-    spans = []
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    return trim_spans(text, list(zip(cuts, cuts[1:], strict=False)))
+
+
+def trim_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans without surrounding whitespace; empty ones dropped."""
+    out = []
+    for a, b in spans:
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
             b -= 1
         if b > a:
-            spans.append((a, b))
-    return spans
+            out.append((a, b))
+    return out
 
 
 def split_sentences(text: str) -> list[str]:
