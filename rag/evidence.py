@@ -22,6 +22,9 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
     ("contact", re.compile(r"\b(pec|e-?mail|mail|telefono|telephone|phone|indirizz\w*|address|contatt\w*|contact\w*"
                            r"|sito web|website|url|fax|recapit\w*|ufficio relazioni)\b")),
     ("score", re.compile(r"\b(punteggio|punteggi|score|scores|scored|voto|punti|points)\b")),
+    ("duration", re.compile(r"\b(quanto tempo|entro quanto tempo|per quanto tempo|ogni quanto|quanto dura\w*|how long"
+                            r"|how often|within how|durata|duration|quanti (?:mesi|giorni|anni)|how many (?:months|days"
+                            r"|years))\b")),
     ("date", re.compile(r"\b(quando|entro quando|scadenz\w*|scadeva|termine|data|date|when|deadline|until|by when"
                         r"|giorno|day|orario|ora|time|what time|a che ora|aperto|opened|open|chiusura|closed)\b")),
     ("amount", re.compile(r"\b(quanto|quanti soldi|dotazione|importo|budget|how much|amount|funding"
@@ -35,7 +38,8 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
                               r"|definizione|definition|meaning|significa)\b")),
     ("yesno", re.compile(r"^(e |and )?(puo|possono|potevano|poteva|e possibile|e ammess\w*|sono ammess\w*|c'e|ce |is"
                          r"|are|can|could|does|do|did|was|were|may|must|deve|devono|serve|esiste|has|have|had)\b")),
-    ("list", re.compile(r"\b(quali|which|what are|elenca|list|elenco)\b")),
+    ("list", re.compile(r"\b(quali|which|what are|elenca|list|elenco|contenere|contenuto|contain|contained|include"
+                        r"|included|comprendere)\b")),
 ]
 
 _AMOUNT = re.compile(r"\d[\d.,]*\s*(?:milion\w*|million\w*|miliard\w*|billion|mila|thousand|euro|%|per cento|percent)"
@@ -56,7 +60,20 @@ _SCORE = re.compile(r"\b(punteggio|punti|score|points|ranked|classificat\w*|post
 DISCLAIMER = re.compile(r"^(sintesi non ufficiale|unofficial summary|nota:? sintesi)", re.IGNORECASE)
 
 
-TYPED_KINDS = ("date", "amount", "count", "contact", "score", "person")
+PAIR_WEIGHT = 0.2
+SAME_LANGUAGE_BONUS = 0.03
+PRIMARY_TYPES = ("notice", "decree", "law", "guideline")
+PRIMARY_BONUS = 0.1
+HEARSAY_PENALTY = 0.1
+HEARSAY = re.compile(r"\b(?:rivist[ae]|stampa|giornal[ei]|quotidian[oi]|magazines?|press|newspapers?|reported"
+                     r"|riportat[oa] da|secondo (?:alcune|una|un'altra|altre) font\w*|one (?:other )?source"
+                     r"|some sources|according to (?:the )?press)\b", re.IGNORECASE)
+TYPED_KINDS = ("date", "amount", "count", "contact", "score", "person", "duration")
+_DURATION = re.compile(r"\b(?:\d+|un|una|uno|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|dodici|diciotto|ventiquattro"
+                       r"|trenta|sessanta|novanta|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen"
+                       r"|thirty|sixty|ninety|a|an)\s+(?:\w+\s+)?(?:mes[ei]|giorn[oi]|ann[oi]|settiman[ae]|or[ae]|months?"
+                       r"|days?|years?|weeks?|hours?)\b|\b(?:ogni anno|annual\w*|annually|every year|yearly|triennal\w*"
+                       r"|three-year|biennal\w*|mensil\w*|monthly)\b", re.IGNORECASE)
 
 
 _FOCUS = re.compile(
@@ -72,8 +89,10 @@ def focus_words(question: str) -> list[str]:
     m = _FOCUS.search(question)
     if not m:
         return []
-    words = [w for w in re.findall(r"[a-zà-ù'-]+", m.group(1).lower())
-             if w not in _FOCUS_SKIP and not _NUMBER.fullmatch(w)]
+    raw = re.findall(r"[a-zà-ù'-]+", m.group(1).lower())
+    if raw and raw[0] in ("one", "ones", "uno", "una", "of", "di", "between", "tra", "fra"):
+        return []  # "which one is right?", "quale dei due": a pronoun, no noun to look for
+    words = [w for w in raw if w not in _FOCUS_SKIP and not _NUMBER.fullmatch(w)]
     return words[:1]
 
 
@@ -115,6 +134,8 @@ def carries(kind: str, sentence: str, question_terms: set[str] | None = None, la
         return bool(parse_dates(sentence) or _TIME.search(sentence) or _MONTH_YEAR.search(sentence))
     if kind == "amount":
         return bool(_AMOUNT.search(sentence))
+    if kind == "duration":
+        return bool(_DURATION.search(sentence))
     if kind == "count":
         return bool(_NUMBER.search(sentence))
     if kind == "person":
@@ -143,7 +164,11 @@ class Evidence:
 # Sentences saying the documents do not know something: quoting them is not an answer.
 UNKNOWN = re.compile(r"\b(non (?:è|sono|e') not[io]|non (?:è|sono) (?:indicat|riportat|specificat)\w*|not known"
                      r"|(?:is|are) not (?:given|stated|known|reported)|non (?:è|sono) stat[oi] trovat\w*"
-                     r"|no (?:such|explicit) \w+ (?:was|were) found|unknown|incert\w*|uncertain)\b", re.IGNORECASE)
+                     r"|no (?:such|explicit) [^.;]{0,160}?(?:was|were|is|are) (?:found|given|stated)|unknown|incert\w*|uncertain"
+                     r"|nessun[oa]? [^.;]{0,160}?(?:è|sono) stat[oi] trovat\w*)\b", re.IGNORECASE)
+
+
+_ARTICLE_HEADING = re.compile(r"^\s*(?:Art\.|Articolo|Article)\s*\d+[\w-]*\s*[-–—:]\s*\S[^.;]*$", re.IGNORECASE)
 
 
 def sentences_of(chunk: StoredChunk) -> list[tuple[int, int, str]]:
@@ -165,6 +190,8 @@ def sentences_of(chunk: StoredChunk) -> list[tuple[int, int, str]]:
                 continue  # disclaimers and questions (FAQ headings) are not evidence
             if " | " not in s and not re.search(r"[.;:!?»\")]$", s.rstrip()) and len(s.split()) <= 20:
                 continue  # a heading line, not a statement
+            if _ARTICLE_HEADING.match(s) or s.strip() == str(chunk.metadata.get("section", "")).split(" > ")[-1].strip():
+                continue  # "Art. 11 - Termini per la presentazione delle domande": a heading
             out.append((x, y, s))
     return out
 
@@ -174,7 +201,8 @@ class EvidenceScorer:
 
     def __init__(self, weights: dict[str, float], idf: dict[str, float], kind: str,
                  act_keys: list[str] | None = None, language: str | None = None,
-                 focus: set[str] | None = None) -> None:
+                 focus: set[str] | None = None, equivalents: dict[str, list[str]] | None = None,
+                 cluster_keys: list[str] | None = None) -> None:
         self.kind = kind
         self.act_numbers = {k.split(":")[1] for k in act_keys or []}
         self.language = language
@@ -185,18 +213,47 @@ class EvidenceScorer:
         # nouns that the answer sentence shares with it.
         self.weights = {t: w * math.sqrt(idf.get(t, 1.0)) for t, w in weights.items() if idf.get(t, 1.0) > 0}
         originals = [t for t, w in weights.items() if w >= 1.0 and t in self.weights] or list(self.weights)
-        self.total = sum(self.weights[t] for t in originals) or 1.0
+        # Coverage counts concepts: each of the question's own terms, matched by itself or by one of its
+        # glossary equivalents. A word no document uses ("promosso") is still a concept when an
+        # equivalent is in the corpus ("promoted"), weighted by that equivalent.
+        self.concepts: list[tuple[str, float, list[str]]] = []
+        for t, w in weights.items():
+            if w < 1.0:
+                continue
+            alts = [a for a in (equivalents or {}).get(t, []) if idf.get(a, 1.0) > 0 and a != t]
+            if idf.get(t, 1.0) > 0:
+                self.concepts.append((t, w * math.sqrt(idf.get(t, 1.0)), alts))
+            elif alts:
+                self.concepts.append((t, w * max(math.sqrt(idf.get(a, 1.0)) for a in alts), alts))
+        self.total = sum(c[1] for c in self.concepts) or 1.0
+        # The question's subject (years, act numbers and types, cluster names) is stated once by a
+        # document, in its title or section, and not repeated by each sentence: a sentence of the right
+        # document counts it as said.
+        self.subject = {t for t in weights if re.fullmatch(r"\d{2,5}|dd|dm|dl|ddg|ric|d\.d|d\.m", t)}
+        self.subject |= {t for key in cluster_keys or [] for t in analyze(key, "en")}
+        # Adjacent pairs of the question's own terms ("partecipato a tutti gli otto cluster"): a sentence
+        # repeating the question's wording, not just its words, is more likely the one that answers it.
+        self.pairs = {frozenset(p) for p in zip(originals, originals[1:], strict=False) if p[0] != p[1]}
 
-    def coverage(self, terms: set[str] | frozenset[str]) -> float:
-        """Weighted share of the question's terms found; a shared 5-letter stem prefix counts 70%, which
-        catches Italian-English cognates ("presented" / "presentazione", "association" / "associazione")."""
+    def coverage(self, terms: set[str] | frozenset[str], cross: bool = False) -> float:
+        """Weighted share of the question's concepts found. A concept is found by its own term (1.0) or
+        by a glossary equivalent (1.0 in a sentence of the other language, where the equivalent is the
+        only way to say it; 0.8 for a same-language synonym); a shared 5-letter stem prefix counts 0.7,
+        which catches Italian-English cognates ("presented" / "presentazione")."""
         prefixes = {t[:5] for t in terms if len(t) >= 5}
+        alt_credit = 1.0 if cross else 0.8
         got = 0.0
-        for t, w in self.weights.items():
-            if t in terms:
-                got += w
-            elif len(t) >= 5 and t[:5] in prefixes:
-                got += 0.7 * w
+        for term, weight, alts in self.concepts:
+            if term in terms:
+                got += weight
+                continue
+            best = 0.0
+            for t, credit in [(term, 1.0)] + [(a, alt_credit) for a in alts]:
+                if t in terms:
+                    best = max(best, credit)
+                elif len(t) >= 5 and t[:5] in prefixes:
+                    best = max(best, 0.7 * credit)
+            got += weight * best
         return min(1.0, got / self.total)
 
     def score(self, chunks: list[StoredChunk], limit: int = 8) -> list[Evidence]:
@@ -207,9 +264,11 @@ class EvidenceScorer:
             context = set(analyze(f"{chunk.metadata.get('section', '')} {chunk.metadata.get('title', '')} "
                                   f"{chunk.metadata.get('act', '')} {chunk.text}", lang))
             for a, b, sentence in sentences_of(chunk):
-                terms = set(analyze(sentence, lang))
-                cov = self.coverage(terms)
-                cov_ctx = self.coverage(terms | context)
+                sequence = analyze(sentence, lang)
+                terms = set(sequence)
+                cross = bool(self.language) and lang != self.language
+                cov = self.coverage(terms | (context & self.subject), cross)
+                cov_ctx = self.coverage(terms | context, cross)
                 coverage = 0.65 * cov + 0.35 * cov_ctx
                 typed = carries(self.kind, sentence, self.question_terms, lang, self.focus)
                 if self.focus and self.kind in ("other", "list", "definition"):
@@ -219,6 +278,9 @@ class EvidenceScorer:
                 length_penalty = 0.05 if len(sentence) > 400 else 0.0
                 prior = max(0.0, chunk.score / top) if top > 0 else 0.0
                 score = coverage + 0.25 * prior - 0.01 * rank - length_penalty + score_focus
+                if self.pairs:
+                    own_pairs = {frozenset(p) for p in zip(sequence, sequence[1:], strict=False)}
+                    score += PAIR_WEIGHT * len(self.pairs & own_pairs) / len(self.pairs)
                 if self.act_numbers:
                     key = str(chunk.metadata.get("act_key", ""))
                     if key and key.split(":")[-1] in self.act_numbers:
@@ -226,7 +288,11 @@ class EvidenceScorer:
                     elif key:
                         score -= 0.05  # another act
                 if self.language and lang == self.language:
-                    score += 0.03
+                    score += SAME_LANGUAGE_BONUS
+                if HEARSAY.search(sentence):
+                    score -= HEARSAY_PENALTY  # "one magazine reported ...": after what the acts state
+                if chunk.metadata.get("doc_type") in PRIMARY_TYPES:
+                    score += PRIMARY_BONUS  # the act itself, before an overview that restates it
                 if self.kind in TYPED_KINDS:
                     score += 0.25 if typed else -0.25
                 out.append(Evidence(chunk, rank, a, b, sentence, coverage, typed, score, frozenset(terms | context),

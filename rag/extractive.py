@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.acts import act_keys as act_keys_in
-from rag.evidence import TYPED_KINDS, Evidence, EvidenceScorer, answer_type, focus_words, typed_values
+from rag.evidence import PRIMARY_TYPES, TYPED_KINDS, Evidence, EvidenceScorer, answer_type, focus_words, typed_values
 from rag.glossary import Glossary
 from rag.models import StoredChunk
 from rag.text_analysis import analyze
@@ -20,10 +20,12 @@ MIN_COVERAGE = 0.30  # of the question's weighted terms, for the best sentence
 MIN_TYPED_COVERAGE = 0.22  # ... when it also carries the kind of value asked for (a date, an amount)
 MIN_GAIN = 0.0  # coverage a further quote must add (multi-part questions)
 RELATIVE_FLOOR = 0.75  # a further quote scores at least this share of the best one
-MIN_TOTAL_COVERAGE = 0.45  # of all quotes together
+MIN_TOTAL_COVERAGE = 0.3  # of all quotes together
+FOCUS_UNKNOWN_COVERAGE = 0.9  # a sentence this close to the question answers it even in other words
 PHRASES = {
     "it": {"lead": "Secondo i documenti:", "lead_other": "Secondo i documenti (citazione in inglese):",
            "not_found": "I documenti disponibili non contengono questa informazione.",
+           "part_not_found": "Su «{part}» i documenti disponibili non dicono nulla.",
            "closest": "I documenti più vicini alla domanda sono: {docs}.",
            "out_of_scope": "Posso rispondere solo a domande sul programma dei Cluster Tecnologici Nazionali "
                            "e sui documenti che lo riguardano.",
@@ -32,6 +34,7 @@ PHRASES = {
            "amended_quote": "L'atto è stato poi modificato:"},
     "en": {"lead": "According to the documents:", "lead_other": "According to the documents (quoted in Italian):",
            "not_found": "The documents available do not contain this information.",
+           "part_not_found": "On «{part}» the documents available say nothing.",
            "closest": "The closest documents to the question are: {docs}.",
            "out_of_scope": "I can only answer questions about the National Technology Clusters program and "
                            "the documents about it.",
@@ -56,6 +59,21 @@ def _distinct(a: Evidence, b: Evidence) -> bool:
     return len(ta & tb) / len(ta | tb) < 0.6
 
 
+CONFLICT_QUESTION = re.compile(
+    r"\b(?:which one is (?:right|correct)|which (?:figure|number|amount) is (?:right|correct)|different figures"
+    r"|figures? (?:differ|do not match|don't match)|two (?:different )?figures|conflicting|qual(?:e)? (?:è|e') "
+    r"(?:giust|corrett)\w*|cifre (?:diverse|differenti)|(?:non|che non) coincidono|due cifre|dati discordanti"
+    r"|fonti discordanti)\b", re.IGNORECASE)
+
+
+DISCREPANCY = re.compile(r"\b(?:differ\w*|diverg\w*|discord\w*|non coincid\w*|contrast\w*|un'altra fonte|altre fonti"
+                         r"|another source|other sources?|one magazine|una rivista)\b", re.IGNORECASE)
+
+
+def _clusters(ev: Evidence) -> set[str]:
+    return set(filter(None, str(ev.chunk.metadata.get("clusters", "")).lower().split("|")))
+
+
 class ExtractiveAnswerer:
     def __init__(self, known: Callable[[str], bool] | None = None) -> None:
         self.known = known  # does any chunk contain this index term?
@@ -63,14 +81,22 @@ class ExtractiveAnswerer:
     def select(self, question: str, chunks: list[StoredChunk], weights: dict[str, float],
                idf: dict[str, float], act_keys: list[str] | None = None, language: str | None = None,
                fetch_more: Callable[[list[str]], list[StoredChunk]] | None = None,
-               constraints_from: str | None = None) -> Draft:
+               constraints_from: str | None = None, max_quotes: int | None = None,
+               cluster_keys: list[str] | None = None, equivalents: dict[str, list[str]] | None = None) -> Draft:
         kind = answer_type(question)
         focus = self.focus_terms(question, language or "en")
-        if focus is None:
-            return Draft([], "not_found", kind)  # what the question asks about is in no document
-        scorer = EvidenceScorer(weights, idf, kind, act_keys, language, focus)
+        scorer = EvidenceScorer(weights, idf, kind, act_keys, language, focus or set(), equivalents, cluster_keys)
         ranked = scorer.score(chunks)
+        if cluster_keys:
+            # A question about one cluster is not answered by a sentence about another one.
+            wanted = {k.lower() for k in cluster_keys}
+            own = [e for e in ranked if not _clusters(e) or _clusters(e) & wanted]
+            ranked = own or ranked
         if not ranked:
+            return Draft([], "not_found", kind)
+        if focus is None and ranked[0].coverage < FOCUS_UNKNOWN_COVERAGE:
+            # What the question asks about ("the PEC address") is in no document, and no sentence states
+            # nearly all of the question: the nearest sentences are about something else.
             return Draft([], "not_found", kind)
         typed_kinds = TYPED_KINDS
 
@@ -79,6 +105,9 @@ class ExtractiveAnswerer:
                 return ev.typed and ev.coverage >= MIN_TYPED_COVERAGE
             return ev.coverage >= MIN_COVERAGE
 
+        if CONFLICT_QUESTION.search(question):
+            # The user has seen two figures: a sentence that itself says the sources differ answers best.
+            ranked = sorted(ranked, key=lambda e: -(e.score + (0.3 if DISCREPANCY.search(e.text) else 0.0)))
         best = ranked[0]
         if best.unknown and not (kind in ("date", "amount") and best.typed):
             # The documents say they do not know; only another good statement can still answer.
@@ -89,6 +118,7 @@ class ExtractiveAnswerer:
             best = known
         if not acceptable(best):
             return Draft([], "not_found", kind)
+        best = self._primary_first(best, ranked, kind, acceptable)
         chosen = [best]
         covered = set(best.terms)
         named = {k.split(":")[1] for k in act_keys or []}
@@ -99,21 +129,26 @@ class ExtractiveAnswerer:
             mentioned = {k.split(":")[1] for k in act_keys_in(ev.text)}
             return bool(named and mentioned and not (mentioned & named))
 
+        # "Which one is right?", "le cifre non coincidono": the user has seen two figures; quote both.
+        asks_conflict = bool(CONFLICT_QUESTION.search(question))
         for ev in ranked[:15]:
             if ev is best or other_act(ev):
                 continue
-            if len(chosen) >= (4 if kind == "list" else 3):
+            if len(chosen) >= (max_quotes or (4 if kind == "list" else 3)):
                 break
             if ev.score < best.score * RELATIVE_FLOOR or ev.unknown or not all(_distinct(ev, c) for c in chosen):
                 continue
+            if kind in typed_kinds and not ev.typed:
+                continue  # a further quote for "when?" must also give a date
             gain = scorer.coverage(covered | ev.terms) - scorer.coverage(covered)
-            conflict = (kind in ("amount", "count", "date") and ev.typed and ev.score >= best.score * 0.9
-                        and ev.chunk.document_id != best.chunk.document_id
+            conflict = (kind in ("amount", "count", "date") and ev.typed
+                        and (ev.score >= best.score * 0.9 or asks_conflict)
+                        and (ev.chunk.document_id != best.chunk.document_id or asks_conflict)
                         and not (typed_values(kind, ev.text) & typed_values(kind, best.text)))
             if gain >= MIN_GAIN or conflict:
                 chosen.append(ev)
                 covered |= ev.terms
-        if fetch_more is not None and len(chosen) < 3 and scorer.coverage(covered) < 0.85:
+        if fetch_more is not None and len(chosen) < (max_quotes or 3) and scorer.coverage(covered) < 0.85:
             # A multi-part question: look again for what the quotes so far do not cover.
             missing = [t for t in scorer.weights if t not in covered and t in scorer.question_terms]
             if missing:
@@ -132,9 +167,26 @@ class ExtractiveAnswerer:
             return Draft([], "not_found", kind)
         if not self._constraints_met(constraints_from or question, chosen):
             return Draft([], "not_found", kind)
+        first = chosen[0]
+        chosen.sort(key=lambda e: (e is not first, e.rank, e.start))  # the best answer first
         chosen = [self._with_list(e) for e in chosen]
-        chosen.sort(key=lambda e: (e.rank, e.start))
         return Draft(chosen, "answered", kind)
+
+    @staticmethod
+    def _primary_first(best: Evidence, ranked: list[Evidence], kind: str,
+                       acceptable: Callable[[Evidence], bool]) -> Evidence:
+        """A figure quoted from an overview is quoted from the act itself when the act states the same
+        figure nearly as well: staff cite acts, not summaries of them."""
+        if kind not in TYPED_KINDS or best.chunk.metadata.get("doc_type") in PRIMARY_TYPES:
+            return best
+        values = typed_values(kind, best.text)
+        if not values:
+            return best
+        for ev in ranked[1:12]:
+            if (ev.chunk.metadata.get("doc_type") in PRIMARY_TYPES and ev.score >= best.score * 0.85
+                    and not ev.unknown and acceptable(ev) and values & typed_values(kind, ev.text)):
+                return ev
+        return best
 
     @staticmethod
     def _with_list(ev: Evidence, limit: int = 600) -> Evidence:

@@ -43,6 +43,27 @@ class Glossary:
                             out.setdefault(stem, None)
         return list(out)
 
+    def equivalents(self, question: str, lang: str) -> dict[str, list[str]]:
+        """For each stem of a glossary term the question uses, the stems of its equivalents (the same
+        entries as ``expansions``): "promosso" → ["promot", "promotor"]. Evidence scoring counts an
+        equivalent as the question's own word, so a question whose word no document uses ("promosso")
+        is still matched by the other language's sentence that says it ("promoted")."""
+        text = " " + " ".join(re.findall(r"[a-z0-9'-]+", fold(question).replace("'", "' "))) + " "
+        other = "it" if lang == "en" else "en"
+        out: dict[str, dict[str, None]] = {}
+        for entry in self.terms:
+            used = [term for term in entry.get(lang, [])
+                    if f" {fold(term).replace(chr(39), chr(39) + ' ')} " in text]
+            if not used:
+                continue
+            alternatives = [stem for lg in (other, lang) for term in entry.get(lg, []) for stem in analyze(term, lg)]
+            for term in used:
+                for stem in analyze(term, lang):
+                    for alt in alternatives:
+                        if alt != stem:
+                            out.setdefault(stem, {}).setdefault(alt, None)
+        return {k: list(v) for k, v in out.items()}
+
     def act_keys(self, question: str) -> list[str]:
         """Acts the question names: by reference ("DD 257/Ric", "decreto 1610") or by alias ("the 2016 notice")."""
         keys: dict[str, None] = {}

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from rag.answer import Answer, Citation
+from rag.decompose import Part, decompose, strip_meta
 from rag.evidence import EvidenceScorer, answer_type, idf_table
 from rag.extractive import PHRASES, Draft, ExtractiveAnswerer
 from rag.followup import rewrite
@@ -103,7 +104,7 @@ class AnswerPipeline:
             s.rewritten = self.llm.rewrite(s.question, s.history) or rewrite(s.question, s.history)
         else:
             s.rewritten = rewrite(s.question, s.history)
-        s.query = s.rewritten or s.question
+        s.query = strip_meta(s.rewritten or s.question)
 
     def detect_language(self, s: AnswerState) -> None:
         from ingest.metadata import detect_language_with_confidence
@@ -152,22 +153,72 @@ class AnswerPipeline:
             extra_query = " ".join(subject_of(s.query) + missing) or s.query
             return self.retriever.search(extra_query, k=6, filters=s.filters, language=s.query_language)
 
-        s.draft = self.answerer.select(s.question if s.rewritten else s.query, s.chunks, s.plan.weights, idf,
-                                       s.plan.act_keys, s.plan.language, fetch_more=fetch_more, constraints_from=s.query)
+        parts = decompose(s.question, s.query_language)
+        if s.rewritten and s.rewritten.startswith(s.question.rstrip()):
+            context = s.rewritten[len(s.question.rstrip()):]  # the follow-up's subject, for every part
+            parts = [Part(p.text, p.query + context) for p in parts]
+        if len(parts) > 1:
+            self._answer_parts(s, parts)
+            return
+        s.draft = self.answerer.select(s.question, s.chunks, s.plan.weights, idf,
+                                       s.plan.act_keys, s.plan.language, fetch_more=fetch_more, constraints_from=s.query,
+                                       cluster_keys=s.plan.cluster_keys, equivalents=s.plan.equivalents)
         if s.draft.status != "answered":
             s.status = "not_found"
             return
-        quote_langs = {str(e.chunk.metadata.get("language", s.language)) for e in s.draft.evidence}
         phrases = PHRASES[s.language]
-        lead = phrases["lead"] if quote_langs <= {s.language} else phrases["lead_other"]
-        parts = [lead]
+        parts_text = [self._lead(s, s.draft.evidence)]
         for ev in s.draft.evidence:
             n = self._cite(s, ev.chunk, ev.text)
-            parts.append(f"«{ev.text}» [{n}]")
-        s.text = " ".join(parts)
+            parts_text.append(f"«{ev.text}» [{n}]")
+        s.text = " ".join(parts_text)
         if self.answerer.conflicting(s.draft):
             s.warnings.append(phrases["conflict"])
         s.status = "answered"
+
+    def _answer_parts(self, s: AnswerState, parts: list[Part]) -> None:
+        """A question that asks several things: each part is retrieved and answered on its own, and a part
+        the documents do not answer is named as such (the others are still answered)."""
+        phrases = PHRASES[s.language]
+        snapshot = self.retriever.index.snapshot
+        drafts: list[tuple[Part, Draft]] = []
+        for part in parts:
+            plan = self.retriever.plan(part.query, s.query_language)
+            chunks = self.retriever.search(part.query, k=max(s.top_k, 8), filters=s.filters,
+                                           language=s.query_language)
+            chunks = self.reranker.rerank(part.query, chunks, plan)
+            idf = idf_table(snapshot, list(plan.weights))
+            draft = self.answerer.select(part.text, chunks, plan.weights, idf, plan.act_keys, plan.language,
+                                         constraints_from=part.query, max_quotes=2, cluster_keys=plan.cluster_keys,
+                                         equivalents=plan.equivalents)
+            drafts.append((part, draft))
+        answered = [(p, d) for p, d in drafts if d.status == "answered"]
+        if not answered:
+            s.status = "not_found"
+            return
+        texts = [self._lead(s, [e for _, d in answered for e in d.evidence])]
+        quoted: set[str] = set()
+        for part, draft in drafts:
+            if draft.status != "answered":
+                texts.append(phrases["part_not_found"].format(part=part.text.rstrip("?")))
+                continue
+            for ev in draft.evidence:
+                if ev.text in quoted:
+                    continue
+                quoted.add(ev.text)
+                n = self._cite(s, ev.chunk, ev.text)
+                texts.append(f"«{ev.text}» [{n}]")
+            if self.answerer.conflicting(draft):
+                s.warnings.append(phrases["conflict"])
+        s.draft = Draft([e for _, d in answered for e in d.evidence], "answered", answered[0][1].kind)
+        s.text = " ".join(texts)
+        s.status = "answered"
+
+    @staticmethod
+    def _lead(s: AnswerState, evidence: list) -> str:  # noqa: ANN001 - rag.evidence.Evidence
+        quote_langs = {str(e.chunk.metadata.get("language", s.language)) for e in evidence}
+        phrases = PHRASES[s.language]
+        return phrases["lead"] if quote_langs <= {s.language} else phrases["lead_other"]
 
     def apply_llm_text(self, s: AnswerState, text: str) -> None:
         """Turn the model's text into the answer: its [n] markers become citations of source n, each
@@ -260,8 +311,9 @@ class AnswerPipeline:
             found = self.retriever.search(s.query, k=6, language=s.query_language,
                                           filters=Filters(document_id=by_list + overviews))
             idf = idf_table(snapshot, list(s.plan.weights))
-            kind = answer_type(s.question if s.rewritten else s.query)
-            ranked = EvidenceScorer(s.plan.weights, idf, kind, None, s.plan.language).score(found, limit=6)
+            kind = answer_type(s.question)
+            ranked = EvidenceScorer(s.plan.weights, idf, kind, None, s.plan.language,
+                                    equivalents=s.plan.equivalents).score(found, limit=6)
             if ranked and ranked[0].coverage >= 0.3 and (ranked[0].typed or kind not in ("date", "amount", "count")):
                 ev = ranked[0]
                 if ev.text in s.text:

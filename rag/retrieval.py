@@ -46,6 +46,7 @@ class QueryPlan:
     weights: dict[str, float]
     act_keys: list[str]
     cluster_keys: list[str] = field(default_factory=list)
+    equivalents: dict[str, list[str]] = field(default_factory=dict)  # question stem → glossary equivalents
 
 
 class HybridRetriever:
@@ -75,7 +76,13 @@ class HybridRetriever:
                 weights.setdefault(stem, cfg.expansion_weight)
         acts = self.glossary.act_keys(query) if cfg.use_acts else []
         clusters = self.glossary.cluster_keys(query) if cfg.use_acts else []
-        return QueryPlan(query, lang or "en", list(weights), weights, acts, clusters)
+        equivalents: dict[str, list[str]] = {}
+        if cfg.use_glossary:
+            for lg in [lang] if lang else ["en", "it"]:
+                for stem, alts in self.glossary.equivalents(query, lg).items():
+                    equivalents.setdefault(stem, [])
+                    equivalents[stem] += [a for a in alts if a not in equivalents[stem]]
+        return QueryPlan(query, lang or "en", list(weights), weights, acts, clusters, equivalents)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                language: str | None = None, config: RetrievalConfig | None = None) -> list[StoredChunk]:
