@@ -109,7 +109,9 @@ def check_citations(answer: Mapping[str, Any], chunk_text: Callable[[list[str]],
             check.missing_chunks.append(int(c.get("n", -1)))
         elif not quote or quote not in chunk:
             check.non_verbatim.append(int(c.get("n", -1)))
-    quoted = {n for c in citations for n in numbers_in(str(c.get("quote") or ""))}
+    # A number may stand in a quote, or in the act a quote is cited from ("«...» [1] (DD 18 del 14
+    # dicembre 2012)" names the act that the citation's ``act`` field records).
+    quoted = {n for c in citations for n in numbers_in(str(c.get("quote") or "") + " " + str(c.get("act") or ""))}
     in_text = numbers_in(MARKER_GROUP.sub(" ", text))
     check.unsupported_numbers = sorted({n for n in in_text if n not in quoted}, key=lambda n: (len(n), n))
     return check

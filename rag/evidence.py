@@ -19,6 +19,7 @@ from rag.sentences import sentence_spans
 from rag.text_analysis import analyze, fold
 
 ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
+    ("gazette", re.compile(r"\b(gazzetta|gazette|g\.u\.|gu|gurs?)\b")),
     ("contact", re.compile(r"\b(pec|e-?mail|mail|telefono|telephone|phone|indirizz\w*|address|contatt\w*|contact\w*"
                            r"|sito web|website|url|fax|recapit\w*|ufficio relazioni)\b")),
     ("score", re.compile(r"\b(punteggio|punteggi|score|scores|scored|voto|punti|points)\b")),
@@ -68,7 +69,8 @@ HEARSAY_PENALTY = 0.1
 HEARSAY = re.compile(r"\b(?:rivist[ae]|stampa|giornal[ei]|quotidian[oi]|magazines?|press|newspapers?|reported"
                      r"|riportat[oa] da|secondo (?:alcune|una|un'altra|altre) font\w*|one (?:other )?source"
                      r"|some sources|according to (?:the )?press)\b", re.IGNORECASE)
-TYPED_KINDS = ("date", "amount", "count", "contact", "score", "person", "duration")
+_GAZETTE = re.compile(r"\b(?:gazzetta|gazette|G\.\s?U\.|GU)\b", re.IGNORECASE)
+TYPED_KINDS = ("gazette", "date", "amount", "count", "contact", "score", "person", "duration")
 _DURATION = re.compile(r"\b(?:\d+|un|una|uno|due|tre|quattro|cinque|sei|sette|otto|nove|dieci|dodici|diciotto|ventiquattro"
                        r"|trenta|sessanta|novanta|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen"
                        r"|thirty|sixty|ninety|a|an)\s+(?:\w+\s+)?(?:mes[ei]|giorn[oi]|ann[oi]|settiman[ae]|or[ae]|months?"
@@ -134,6 +136,8 @@ def carries(kind: str, sentence: str, question_terms: set[str] | None = None, la
         return bool(parse_dates(sentence) or _TIME.search(sentence) or _MONTH_YEAR.search(sentence))
     if kind == "amount":
         return bool(_AMOUNT.search(sentence))
+    if kind == "gazette":
+        return bool(_GAZETTE.search(sentence))
     if kind == "duration":
         return bool(_DURATION.search(sentence))
     if kind == "count":
@@ -165,7 +169,10 @@ class Evidence:
 UNKNOWN = re.compile(r"\b(non (?:è|sono|e') not[io]|non (?:è|sono) (?:indicat|riportat|specificat)\w*|not known"
                      r"|(?:is|are) not (?:given|stated|known|reported)|non (?:è|sono) stat[oi] trovat\w*"
                      r"|no (?:such|explicit) [^.;]{0,160}?(?:was|were|is|are) (?:found|given|stated)|unknown|incert\w*|uncertain"
-                     r"|nessun[oa]? [^.;]{0,160}?(?:è|sono) stat[oi] trovat\w*)\b", re.IGNORECASE)
+                     r"|nessun[oa]? [^.;]{0,160}?(?:è|sono) stat[oi] trovat\w*"
+                     r"|(?:corpus|documents?|documenti|this page|questa pagina) (?:does|do) not (?:list|give|name|state|say)"
+                     r"|(?:il corpus|i documenti|questa pagina) non (?:li |le |lo |la )?(?:elenca|elencano|indica|indicano"
+                     r"|riporta|riportano))\b", re.IGNORECASE)
 
 
 _ARTICLE_HEADING = re.compile(r"^\s*(?:Art\.|Articolo|Article)\s*\d+[\w-]*\s*[-–—:]\s*\S[^.;]*$", re.IGNORECASE)

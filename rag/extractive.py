@@ -21,6 +21,8 @@ MIN_TYPED_COVERAGE = 0.22  # ... when it also carries the kind of value asked fo
 MIN_GAIN = 0.0  # coverage a further quote must add (multi-part questions)
 RELATIVE_FLOOR = 0.75  # a further quote scores at least this share of the best one
 MIN_TOTAL_COVERAGE = 0.3  # of all quotes together
+RUNNER_UP = 0.8  # share of the top score a sentence needs to answer when the top one cannot
+UNKNOWN_MARGIN = 0.05  # how much closer to the question a "not known" statement must be to outweigh an answer
 FOCUS_UNKNOWN_COVERAGE = 0.9  # a sentence this close to the question answers it even in other words
 PHRASES = {
     "it": {"lead": "Secondo i documenti:", "lead_other": "Secondo i documenti (citazione in inglese):",
@@ -70,6 +72,19 @@ DISCREPANCY = re.compile(r"\b(?:differ\w*|diverg\w*|discord\w*|non coincid\w*|co
                          r"|another source|other sources?|one magazine|una rivista)\b", re.IGNORECASE)
 
 
+FUTURE_QUESTION = re.compile(r"\b(?:prossim[oaie]|next|upcoming|future|futur[oaie]|will|uscir(?:à|a)|sar(?:à|a)nno|sar(?:à|a)"
+                             r"|verr(?:à|a)|pubblicher(?:à|a)|aprir(?:à|a)|usciranno)\b", re.IGNORECASE)
+FUTURE_STATEMENT = re.compile(r"\b(?:prossim[oaie]|next|upcoming|will|expected|planned|previst[oaie]|programmat[oaie]"
+                              r"|in arrivo|future|futur[oaie]|\w+(?:erà|irà|arà|eranno|iranno|aranno))\b", re.IGNORECASE)
+
+
+def _about(ev: Evidence, numbers: set[str]) -> bool:
+    """Is the sentence's document about one of these acts (its own act, or the act it summarises)?"""
+    meta = ev.chunk.metadata
+    own = {str(meta.get("act_number", "")).split("/")[0], str(meta.get("act_key", "")).split(":")[-1]}
+    return bool(own & numbers)
+
+
 def _clusters(ev: Evidence) -> set[str]:
     return set(filter(None, str(ev.chunk.metadata.get("clusters", "")).lower().split("|")))
 
@@ -100,7 +115,18 @@ class ExtractiveAnswerer:
             return Draft([], "not_found", kind)
         typed_kinds = TYPED_KINDS
 
+        future = bool(FUTURE_QUESTION.search(question))
+        # Acts the question names by number ("DM 298/2021"), not by an alias ("l'avviso 2012", whose
+        # ranking decree is another act that still answers about it).
+        named_acts = {k.split(":")[1] for k in act_keys_in(constraints_from or question)}
+
         def acceptable(ev: Evidence) -> bool:
+            if future and not FUTURE_STATEMENT.search(ev.text):
+                return False  # "quando uscirà il prossimo avviso?": only a statement about the future answers
+            if named_acts:
+                mentioned = {k.split(":")[1] for k in act_keys_in(ev.text)}
+                if mentioned and not mentioned & named_acts and not _about(ev, named_acts):
+                    return False  # a sentence about another act, in a document about another act
             if kind in typed_kinds:
                 return ev.typed and ev.coverage >= MIN_TYPED_COVERAGE
             return ev.coverage >= MIN_COVERAGE
@@ -112,12 +138,22 @@ class ExtractiveAnswerer:
         if best.unknown and not (kind in ("date", "amount") and best.typed):
             # The documents say they do not know; only another good statement can still answer.
             known = next((e for e in ranked[1:10] if not e.unknown and acceptable(e)
-                          and e.score >= best.score * 0.8), None)
+                          and e.score >= best.score * RUNNER_UP and e.coverage >= best.coverage - 0.05), None)
             if known is None:
                 return Draft([best], "not_found", kind)
             best = known
         if not acceptable(best):
-            return Draft([], "not_found", kind)
+            # The top sentence fails a requirement of the question; a close runner-up that meets it answers.
+            best = next((e for e in ranked[1:10] if not e.unknown and acceptable(e)
+                         and e.score >= ranked[0].score * RUNNER_UP), None)
+            if best is None:
+                return Draft([], "not_found", kind)
+        says_unknown = max((e for e in ranked[:10] if e.unknown), key=lambda e: e.coverage, default=None)
+        closest_answer = max([e.coverage for e in ranked[:10] if not e.unknown and acceptable(e)] + [best.coverage])
+        if says_unknown is not None and says_unknown.coverage > closest_answer + UNKNOWN_MARGIN:
+            # A document says that what is asked is not known, and says it closer to the question than
+            # any candidate answer: the candidates answer something else.
+            return Draft([says_unknown], "not_found", kind)
         best = self._primary_first(best, ranked, kind, acceptable)
         chosen = [best]
         covered = set(best.terms)

@@ -169,8 +169,7 @@ class AnswerPipeline:
         phrases = PHRASES[s.language]
         parts_text = [self._lead(s, s.draft.evidence)]
         for ev in s.draft.evidence:
-            n = self._cite(s, ev.chunk, ev.text)
-            parts_text.append(f"«{ev.text}» [{n}]")
+            parts_text.append(self._quote(s, ev))
         s.text = " ".join(parts_text)
         if self.answerer.conflicting(s.draft):
             s.warnings.append(phrases["conflict"])
@@ -206,13 +205,33 @@ class AnswerPipeline:
                 if ev.text in quoted:
                     continue
                 quoted.add(ev.text)
-                n = self._cite(s, ev.chunk, ev.text)
-                texts.append(f"«{ev.text}» [{n}]")
+                texts.append(self._quote(s, ev))
             if self.answerer.conflicting(draft):
                 s.warnings.append(phrases["conflict"])
         s.draft = Draft([e for _, d in answered for e in d.evidence], "answered", answered[0][1].kind)
         s.text = " ".join(texts)
         s.status = "answered"
+
+    def _quote(self, s: AnswerState, ev) -> str:  # noqa: ANN001 - rag.evidence.Evidence
+        """«quote» [n], followed by the act when the quote is from the act itself and does not name it:
+        "«È approvata la graduatoria ...» [1] (DD 18 del 14 dicembre 2012)"."""
+        n = self._cite(s, ev.chunk, ev.text)
+        label = self._act_label(ev.chunk, s.language)
+        number = str(ev.chunk.metadata.get("act_number") or "").split("/")[0]
+        if label and number and not re.search(rf"(?<!\d){re.escape(number)}(?!\d)", ev.text):
+            return f"«{ev.text}» [{n}] ({label})"
+        return f"«{ev.text}» [{n}]"
+
+    @staticmethod
+    def _act_label(chunk: StoredChunk, language: str) -> str:
+        from rag.acts import format_act
+        from rag.evidence import PRIMARY_TYPES
+
+        meta = chunk.metadata
+        if meta.get("doc_type") not in PRIMARY_TYPES or not meta.get("act_number"):
+            return ""
+        return format_act(str(meta.get("act_type") or ""), str(meta.get("act_number") or ""),
+                          str(meta.get("act_date") or ""), language, fallback=str(meta.get("act") or ""))
 
     @staticmethod
     def _lead(s: AnswerState, evidence: list) -> str:  # noqa: ANN001 - rag.evidence.Evidence
@@ -340,7 +359,8 @@ class AnswerPipeline:
         s.citations = valid
         outside = MARKER.sub("", re.sub(r"«[^»]*»", "", s.text))
         cited = {c.chunk_id for c in s.citations}
-        quotes = " ".join([c.quote for c in s.citations] + [c.text for c in s.chunks if c.chunk_id in cited])
+        quotes = " ".join([c.quote for c in s.citations] + [c.text for c in s.chunks if c.chunk_id in cited]
+                          + [self._act_label(c, s.language) for c in s.chunks if c.chunk_id in cited])
         stray = [n for n in re.findall(r"\d[\d.,]*\d|\d", outside) if n not in quotes]
         if stray:
             s.warnings.append(("Numeri non verificati nelle fonti: " if s.language == "it"

@@ -90,3 +90,12 @@ def test_key_facts_need_every_group_and_any_alternative():
 def test_gold_span_containment_is_case_and_space_insensitive():
     assert contains_span(["Ottobre  1973"], "iniziò nell' ottobre 1973 quando")
     assert not contains_span(["marzo 1974"], "iniziò nell' ottobre 1973")
+
+
+def test_a_number_of_the_act_a_quote_is_cited_from_is_supported_by_that_citation():
+    c = cite(1, "c1", "È approvata la graduatoria dei progetti ammessi")
+    c["act"] = "DD 18 of 14 December 2012"
+    a = answer("«È approvata la graduatoria dei progetti ammessi» [1] (DD 18 del 14 dicembre 2012)", [c])
+    assert check_citations(a, reader).numbers_ok
+    c["act"] = ""
+    assert check_citations(a, reader).unsupported_numbers == ["14", "18", "2012"]

@@ -94,8 +94,16 @@ def test_answered_question_cites_verbatim_quotes_and_every_marker_resolves(
 
 @pytest.mark.parametrize("question", ANSWERED)
 def test_every_figure_of_an_answer_is_inside_a_quote(ask: AskFn, question: str) -> None:
+    """...or in the label of the act a quote is cited from ("«...» [1] (DD 18 del 14 dicembre 2012)"),
+    whose figures are those of the citation's act."""
     answer = ask(question)
-    outside = MARKER.sub("", QUOTED.sub("", answer.answer))
+    by_n = {c.n: c for c in answer.citations}
+    text = QUOTED.sub("", answer.answer)
+    for n, label in re.findall(r"\[(\d+)\] \(([^)]*)\)", text):
+        act_numbers = set(re.findall(r"\d+", by_n[int(n)].act))
+        assert by_n[int(n)].doc_type in ("notice", "decree", "law", "guideline"), label
+        assert set(re.findall(r"\d+", label)) <= act_numbers, (label, by_n[int(n)].act)
+    outside = MARKER.sub("", re.sub(r"\[(\d+)\] \([^)]*\)", "", text))
     assert not re.search(r"\d", outside), outside
     assert not any(w.startswith(("Figures not found", "Numeri non verificati")) for w in answer.warnings)
 

@@ -1,0 +1,74 @@
+"""Rules of the extractive answerer that decide between answering and "not found", over the real corpus.
+
+Each test asks a question that is not in the gold set; the expectations come from the corpus documents.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from rag.evidence import UNKNOWN, answer_type
+from tests.rag.conftest import AskFn
+
+
+@pytest.mark.parametrize("question", [
+    "When will the next notice for new clusters be published?",
+    "Quando sarà pubblicato il prossimo avviso per i cluster?",
+])
+def test_a_question_about_the_future_is_not_answered_with_a_past_event(ask: AskFn, question: str) -> None:
+    answer = ask(question)
+    assert answer.status == "not_found", answer.answer
+
+
+def test_a_document_saying_the_amount_is_not_known_outweighs_a_nearby_amount(ask: AskFn) -> None:
+    """The DM 298/2021 documents say the amounts it assigned are not known; the 242,500 euro of article
+    3-bis is another act's figure and must not be offered as the answer."""
+    answer = ask("How much money did DM 298/2021 give the clusters?")
+    assert answer.status == "not_found", answer.answer
+
+
+def test_a_not_known_statement_about_something_else_does_not_block_the_answer(ask: AskFn) -> None:
+    answer = ask("Which Gazzetta Ufficiale published DM 298/2021?")
+    assert answer.status == "answered"
+    assert "n. 121" in answer.answer and ("22 maggio 2021" in answer.answer or "22 May 2021" in answer.answer)
+
+
+def test_gazette_questions_need_a_sentence_that_names_a_gazette(ask: AskFn) -> None:
+    assert answer_type("In quale Gazzetta Ufficiale è uscito?") == "gazette"
+    answer = ask("Which Gazzetta Ufficiale published DD 1735?")  # the corpus does not say
+    assert answer.status == "not_found", answer.answer
+
+
+def test_a_quote_from_an_act_that_does_not_name_it_is_followed_by_the_act(ask: AskFn) -> None:
+    answer = ask("Con quale decreto è stata approvata la graduatoria del 2012?")
+    assert answer.status == "answered"
+    assert re.search(r"» \[\d+\] \(DD 18 del 14 dicembre 2012\)", answer.answer), answer.answer
+
+
+def test_a_quote_about_another_act_is_no_answer_about_the_named_act(ask: AskFn) -> None:
+    answer = ask("Quale direzione generale ha emanato il DD 1735/2017?")
+    for c in answer.citations:
+        named = set(re.findall(r"\b(?:D\.D\.|DD|D\.M\.|DM)\s*(?:n\.\s*)?(\d+)", c.quote))
+        assert not named or "1735" in named or "1735" in c.act, c.quote
+
+
+def test_the_sentence_that_says_sources_differ_answers_a_question_about_two_figures(ask: AskFn) -> None:
+    answer = ask("Ho visto la dotazione dell'avviso 2012 indicata come 408 milioni e altrove più bassa: "
+                 "qual è quella giusta?")
+    assert answer.status == "answered"
+    assert "408" in answer.answer and "350" in answer.answer
+
+
+@pytest.mark.parametrize("sentence", [
+    "The PNR 2021-2027 also sets 9 system-wide priorities; this corpus does not list them.",
+    "Gli importi assegnati non sono noti per questo corpus.",
+    "No explicit text on the clusters was found in the PNR 2021-2027.",
+])
+def test_sentences_that_say_the_documents_do_not_know_are_recognised(sentence: str) -> None:
+    assert UNKNOWN.search(sentence)
+
+
+def test_a_plain_statement_is_not_taken_for_an_unknown() -> None:
+    assert not UNKNOWN.search("The total budget of the 2012 notice was 408 million euro.")
