@@ -30,7 +30,7 @@ ANSWER_TYPES: list[tuple[str, re.Pattern[str]]] = [
                         r"|giorno|day|orario|ora|time|what time|a che ora|aperto|opened|open|chiusura|closed)\b")),
     ("amount", re.compile(r"\b(quanto|quanti soldi|dotazione|importo|budget|how much|amount|funding"
                           r"|finanziament\w*|stanziat\w*|risorse|lump sum|money|soldi|fondi|funds|valeva|vale|worth"
-                          r"|ammonta\w*|totale)\b")),
+                          r"|ammonta\w*|totale|total value|value of|valore)\b")),
     ("count", re.compile(r"\b(quanti|quante|numero di|how many|number of|numero massimo|maximum number)\b")),
     ("person", re.compile(r"\b(presidente|president|presiede|chairs?|chaired|direttore|director|responsabile"
                           r"|ministro|minister|signed|firmat\w*)\b")),
@@ -95,7 +95,7 @@ def focus_words(question: str) -> list[str]:
     if raw and raw[0] in ("one", "ones", "uno", "una", "of", "di", "between", "tra", "fra"):
         return []  # "which one is right?", "quale dei due": a pronoun, no noun to look for
     words = [w for w in raw if w not in _FOCUS_SKIP and not _NUMBER.fullmatch(w)]
-    return words[:1]
+    return words[:2]  # "quanti grandi ambiti": the noun may come second
 
 
 def answer_type(question: str) -> str:
@@ -197,7 +197,8 @@ def sentences_of(chunk: StoredChunk) -> list[tuple[int, int, str]]:
                 continue  # disclaimers and questions (FAQ headings) are not evidence
             if " | " not in s and not re.search(r"[.;:!?»\")]$", s.rstrip()) and len(s.split()) <= 20:
                 continue  # a heading line, not a statement
-            if _ARTICLE_HEADING.match(s) or s.strip() == str(chunk.metadata.get("section", "")).split(" > ")[-1].strip():
+            if (_ARTICLE_HEADING.match(s) or s.strip() == str(chunk.metadata.get("section", "")).split(" > ")[-1].strip()
+                    or s.strip() == str(chunk.metadata.get("title", "")).strip()):
                 continue  # "Art. 11 - Termini per la presentazione delle domande": a heading
             out.append((x, y, s))
     return out

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.acts import act_keys as act_keys_in
+from rag.decompose import strip_meta
 from rag.evidence import PRIMARY_TYPES, TYPED_KINDS, Evidence, EvidenceScorer, answer_type, focus_words, typed_values
 from rag.glossary import Glossary
 from rag.models import StoredChunk
@@ -98,8 +99,9 @@ class ExtractiveAnswerer:
                fetch_more: Callable[[list[str]], list[StoredChunk]] | None = None,
                constraints_from: str | None = None, max_quotes: int | None = None,
                cluster_keys: list[str] | None = None, equivalents: dict[str, list[str]] | None = None) -> Draft:
-        kind = answer_type(question)
-        focus = self.focus_terms(question, language or "en")
+        core = strip_meta(question)  # "What should I tell them?" asks for no type and has no focus
+        kind = answer_type(core)
+        focus = self.focus_terms(core, language or "en")
         scorer = EvidenceScorer(weights, idf, kind, act_keys, language, focus or set(), equivalents, cluster_keys)
         ranked = scorer.score(chunks)
         if cluster_keys:
@@ -135,7 +137,7 @@ class ExtractiveAnswerer:
             # The user has seen two figures: a sentence that itself says the sources differ answers best.
             ranked = sorted(ranked, key=lambda e: -(e.score + (0.3 if DISCREPANCY.search(e.text) else 0.0)))
         best = ranked[0]
-        if best.unknown and not (kind in ("date", "amount") and best.typed):
+        if best.unknown and not (kind in ("date", "amount", "count") and best.typed):
             # The documents say they do not know; only another good statement can still answer.
             known = next((e for e in ranked[1:10] if not e.unknown and acceptable(e)
                           and e.score >= best.score * RUNNER_UP and e.coverage >= best.coverage - 0.05), None)
@@ -148,7 +150,8 @@ class ExtractiveAnswerer:
                          and e.score >= ranked[0].score * RUNNER_UP), None)
             if best is None:
                 return Draft([], "not_found", kind)
-        says_unknown = max((e for e in ranked[:10] if e.unknown), key=lambda e: e.coverage, default=None)
+        says_unknown = max((e for e in ranked[:10] if e.unknown and not (kind in TYPED_KINDS and e.typed)),
+                           key=lambda e: e.coverage, default=None)
         closest_answer = max([e.coverage for e in ranked[:10] if not e.unknown and acceptable(e)] + [best.coverage])
         if says_unknown is not None and says_unknown.coverage > closest_answer + UNKNOWN_MARGIN:
             # A document says that what is asked is not known, and says it closer to the question than
