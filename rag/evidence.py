@@ -86,6 +86,19 @@ _FOCUS_SKIP = {"the", "a", "an", "of", "il", "lo", "la", "i", "gli", "le", "un",
                "kind", "type", "tipo", "sort", "cosa", "per", "to", "in", "on", "at", "it", "its", "their", "this"}
 
 
+_ADJECTIVES = {"grandi", "grande", "principali", "principale", "nuovi", "nuove", "nuovo", "nuova", "maggiori", "primi",
+               "prime", "ultimi", "ultime", "altri", "altre", "main", "new", "broad", "big", "major", "key", "first",
+               "last", "other", "public", "pubblici", "pubbliche", "private", "privati"}
+
+
+def _new_names(sentence: str, question_terms: set[str]) -> list[str]:
+    """Proper names a sentence gives that the question does not ("CNR-IMM", "Leonardo"): the instances a
+    "which body / which companies" question asks for, though the sentence never says "body"."""
+    words = re.findall(r"(?<!^)(?<![.!?] )\b[A-Z][\w'-]+", sentence.strip())
+    return [w for w in words if not set(analyze(w, "en")) & question_terms and not set(analyze(w, "it")) & question_terms
+            and w.lower() not in _FOCUS_SKIP]
+
+
 def focus_words(question: str) -> list[str]:
     """The noun the question asks about ("how many *members*", "in quale *Gazzetta Ufficiale*")."""
     m = _FOCUS.search(question)
@@ -94,8 +107,12 @@ def focus_words(question: str) -> list[str]:
     raw = re.findall(r"[a-zà-ù'-]+", m.group(1).lower())
     if raw and raw[0] in ("one", "ones", "uno", "una", "of", "di", "between", "tra", "fra"):
         return []  # "which one is right?", "quale dei due": a pronoun, no noun to look for
+    if raw and raw[0] in ("did", "does", "do", "can", "could", "should", "will", "would", "must", "has", "had", "have"):
+        return []  # "what did a proposal have to contain?": a verb question, no noun to look for
     words = [w for w in raw if w not in _FOCUS_SKIP and not _NUMBER.fullmatch(w)]
-    return words[:2]  # "quanti grandi ambiti": the noun may come second
+    if len(words) > 1 and words[0] in _ADJECTIVES:
+        return words[:2]  # "quanti grandi ambiti": the noun comes after the adjective
+    return words[:1]
 
 
 def answer_type(question: str) -> str:
@@ -280,7 +297,8 @@ class EvidenceScorer:
                 coverage = 0.65 * cov + 0.35 * cov_ctx
                 typed = carries(self.kind, sentence, self.question_terms, lang, self.focus)
                 if self.focus and self.kind in ("other", "list", "definition"):
-                    score_focus = 0.15 if terms & self.focus else -0.15
+                    names = self.kind == "list" and bool(_new_names(sentence, self.question_terms))
+                    score_focus = 0.15 if terms & self.focus or names else -0.15
                 else:
                     score_focus = 0.0
                 length_penalty = 0.05 if len(sentence) > 400 else 0.0

@@ -52,6 +52,7 @@ class Draft:
     evidence: list[Evidence]
     status: str
     kind: str
+    reason: str = ""  # why the answer is "not found" (logged, for tuning and support)
 
 
 def _distinct(a: Evidence, b: Evidence) -> bool:
@@ -110,11 +111,11 @@ class ExtractiveAnswerer:
             own = [e for e in ranked if not _clusters(e) or _clusters(e) & wanted]
             ranked = own or ranked
         if not ranked:
-            return Draft([], "not_found", kind)
+            return Draft([], "not_found", kind, "no retrieved sentence")
         if focus is None and ranked[0].coverage < FOCUS_UNKNOWN_COVERAGE:
             # What the question asks about ("the PEC address") is in no document, and no sentence states
             # nearly all of the question: the nearest sentences are about something else.
-            return Draft([], "not_found", kind)
+            return Draft([], "not_found", kind, "the asked-about thing is in no document")
         typed_kinds = TYPED_KINDS
 
         future = bool(FUTURE_QUESTION.search(question))
@@ -142,21 +143,24 @@ class ExtractiveAnswerer:
             known = next((e for e in ranked[1:10] if not e.unknown and acceptable(e)
                           and e.score >= best.score * RUNNER_UP and e.coverage >= best.coverage - 0.05), None)
             if known is None:
-                return Draft([best], "not_found", kind)
+                return Draft([best], "not_found", kind, "the documents say it is not known")
             best = known
         if not acceptable(best):
             # The top sentence fails a requirement of the question; a close runner-up that meets it answers.
             best = next((e for e in ranked[1:10] if not e.unknown and acceptable(e)
                          and e.score >= ranked[0].score * RUNNER_UP), None)
             if best is None:
-                return Draft([], "not_found", kind)
+                return Draft([], "not_found", kind, "no sentence meets the question's requirements")
         says_unknown = max((e for e in ranked[:10] if e.unknown and not (kind in TYPED_KINDS and e.typed)),
                            key=lambda e: e.coverage, default=None)
         closest_answer = max([e.coverage for e in ranked[:10] if not e.unknown and acceptable(e)] + [best.coverage])
-        if says_unknown is not None and says_unknown.coverage > closest_answer + UNKNOWN_MARGIN:
+        unknown_focus = bool(says_unknown is not None and focus and says_unknown.own_terms & focus
+                             and not best.own_terms & focus)
+        if says_unknown is not None and (says_unknown.coverage > closest_answer + UNKNOWN_MARGIN or unknown_focus):
             # A document says that what is asked is not known, and says it closer to the question than
-            # any candidate answer: the candidates answer something else.
-            return Draft([says_unknown], "not_found", kind)
+            # any candidate answer, or names what is asked ("indicators") where the candidate does not:
+            # the candidates answer something else.
+            return Draft([says_unknown], "not_found", kind, "a document says it is not known")
         best = self._primary_first(best, ranked, kind, acceptable)
         chosen = [best]
         covered = set(best.terms)
@@ -202,10 +206,11 @@ class ExtractiveAnswerer:
                         chosen.append(ev)
                         covered |= ev.terms
                         break
-        if scorer.coverage(covered) < MIN_TOTAL_COVERAGE:
-            return Draft([], "not_found", kind)
+        cross = any(str(e.chunk.metadata.get("language", language)) != language for e in chosen)
+        if scorer.coverage(covered, cross) < MIN_TOTAL_COVERAGE:
+            return Draft([], "not_found", kind, "the quotes cover too little of the question")
         if not self._constraints_met(constraints_from or question, chosen):
-            return Draft([], "not_found", kind)
+            return Draft([], "not_found", kind, "a year or act number of the question is in no quote")
         first = chosen[0]
         chosen.sort(key=lambda e: (e is not first, e.rank, e.start))  # the best answer first
         chosen = [self._with_list(e) for e in chosen]

@@ -164,6 +164,7 @@ class AnswerPipeline:
                                        s.plan.act_keys, s.plan.language, fetch_more=fetch_more, constraints_from=s.query,
                                        cluster_keys=s.plan.cluster_keys, equivalents=s.plan.equivalents)
         if s.draft.status != "answered":
+            log.info("not found: %s", s.draft.reason)
             s.status = "not_found"
             return
         phrases = PHRASES[s.language]
