@@ -141,6 +141,7 @@ class AnswerPipeline:
 
     def answer(self, s: AnswerState) -> None:
         if self.llm is not None:
+            self.order_llm_sources(s)
             self.apply_llm_text(s, self.llm.answer(s.query, s.chunks[:LLM_SOURCES], s.language))
             return
         assert s.plan is not None
@@ -153,10 +154,7 @@ class AnswerPipeline:
             extra_query = " ".join(subject_of(s.query) + missing) or s.query
             return self.retriever.search(extra_query, k=6, filters=s.filters, language=s.query_language)
 
-        parts = decompose(s.question, s.query_language)
-        if s.rewritten and s.rewritten.startswith(s.question.rstrip()):
-            context = s.rewritten[len(s.question.rstrip()):]  # the follow-up's subject, for every part
-            parts = [Part(p.text, p.query + context) for p in parts]
+        parts = self._parts(s)
         if len(parts) > 1:
             self._answer_parts(s, parts)
             return
@@ -240,6 +238,33 @@ class AnswerPipeline:
         phrases = PHRASES[s.language]
         return phrases["lead"] if quote_langs <= {s.language} else phrases["lead_other"]
 
+    def _parts(self, s: AnswerState) -> list[Part]:
+        parts = decompose(s.question, s.query_language)
+        if s.rewritten and s.rewritten.startswith(s.question.rstrip()):
+            context = s.rewritten[len(s.question.rstrip()):]  # the follow-up's subject, for every part
+            parts = [Part(p.text, p.query + context) for p in parts]
+        return parts
+
+    def order_llm_sources(self, s: AnswerState) -> None:
+        """The model sees LLM_SOURCES passages: for a multi-part question, the best passages of each part in
+        turn, so that no part is left without a source."""
+        parts = self._parts(s)
+        if len(parts) < 2:
+            return
+        per_part = []
+        for part in parts:
+            plan = self.retriever.plan(part.query, s.query_language)
+            found = self.retriever.search(part.query, k=LLM_SOURCES, filters=s.filters, language=s.query_language)
+            per_part.append(self.reranker.rerank(part.query, found, plan))
+        ordered: dict[str, StoredChunk] = {}
+        for rank in range(LLM_SOURCES):
+            for found in per_part:
+                if rank < len(found):
+                    ordered.setdefault(found[rank].chunk_id, found[rank])
+        for c in s.chunks:
+            ordered.setdefault(c.chunk_id, c)
+        s.chunks = list(ordered.values())
+
     def apply_llm_text(self, s: AnswerState, text: str) -> None:
         """Turn the model's text into the answer: its [n] markers become citations of source n, each
         quoting the sentence of that source closest to the claim that cites it."""
@@ -279,6 +304,7 @@ class AnswerPipeline:
             yield {"type": "status", "status": name}
             if name == "answer" and self.llm is not None:
                 parts: list[str] = []
+                self.order_llm_sources(state)
                 for token in self.llm.stream(state.query, state.chunks[:LLM_SOURCES], state.language):
                     parts.append(token)
                     streamed = True

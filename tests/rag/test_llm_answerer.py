@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -84,3 +85,29 @@ def test_follow_up_is_rewritten_by_the_llm(llm_service, fake_llm) -> None:
     answer = llm_service.ask("And the deadline?", history=["What did the 2016 notice fund?"])
     assert answer.rewritten_question and "2016 notice" in answer.rewritten_question
     assert any(str(r["messages"][0]["content"]).startswith("Rewrite") for r in fake_llm.requests)
+
+
+def test_a_multi_part_question_gives_the_model_sources_for_each_part(llm_service, fake_llm) -> None:
+    """One retrieval for "X and Y" fills the model's sources with X; the parts take turns instead: source
+    [1] is the best passage for the first part, source [2] the best for the second."""
+    from rag.decompose import decompose
+
+    fake_llm.mode = "cite"
+    fake_llm.requests.clear()
+    question = "When was the deadline of the 2012 notice, and who could apply to the 2016 notice?"
+    parts = decompose(question)
+    assert len(parts) == 2
+    tops = []
+    for part in parts:
+        plan = llm_service.retriever.plan(part.query, "en")
+        found = llm_service.pipeline.reranker.rerank(part.query, llm_service.retriever.search(part.query, k=6), plan)
+        tops.append(found[0])
+    assert tops[0].chunk_id != tops[1].chunk_id
+    answer = llm_service.ask(question)
+    assert answer.status == "answered"
+    prompt = str(fake_llm.requests[-1]["messages"][-1]["content"])
+    sources = re.split(r"\n\n(?=\[\d+\])", prompt)
+    first = next(x for x in sources if x.startswith("[1]"))
+    second = next(x for x in sources if x.startswith("[2]"))
+    assert tops[0].text.strip()[:80] in first
+    assert tops[1].text.strip()[:80] in second
