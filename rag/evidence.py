@@ -58,7 +58,8 @@ _MONTH_YEAR = re.compile(r"\b(?:gennaio|febbraio|marzo|aprile|maggio|giugno|lugl
                          r"|december)\s+(?:19|20)\d\d\b|\b(?:19|20)\d\d\b", re.IGNORECASE)
 _NAME = re.compile(r"\b[A-Z][a-zà-ù]+(?:\s+[A-Z][a-zà-ù]+)+\b")
 _SCORE = re.compile(r"\b(punteggio|punti|score|points|ranked|classificat\w*|posto|place)\b", re.IGNORECASE)
-DISCLAIMER = re.compile(r"^(sintesi non ufficiale|unofficial summary|nota:? sintesi)", re.IGNORECASE)
+DISCLAIMER = re.compile(r"^(sintesi non ufficiale|unofficial (?:summary|profile)|(?:scheda|profilo) non ufficiale"
+                        r"|nota:? sintesi)", re.IGNORECASE)
 
 
 PAIR_WEIGHT = 0.2
@@ -66,6 +67,9 @@ SAME_LANGUAGE_BONUS = 0.03
 PRIMARY_TYPES = ("notice", "decree", "law", "guideline")
 PRIMARY_BONUS = 0.1
 HEARSAY_PENALTY = 0.1
+RECITAL_PENALTY = 0.1
+RECITAL = re.compile(r"^\s*(?:vist[oaie]|considerat[oaie]|ritenut[oaie]|preso atto|tenuto conto|having regard|whereas)\b",
+                     re.IGNORECASE)
 HEARSAY = re.compile(r"\b(?:rivist[ae]|stampa|giornal[ei]|quotidian[oi]|magazines?|press|newspapers?|reported"
                      r"|riportat[oa] da|secondo (?:alcune|una|un'altra|altre) font\w*|one (?:other )?source"
                      r"|some sources|according to (?:the )?press)\b", re.IGNORECASE)
@@ -115,17 +119,23 @@ def focus_words(question: str) -> list[str]:
     return words[:1]
 
 
+_INTERROGATIVE = re.compile(r"\b(?:chi|cosa|che|quale|quali|qual|quanto|quanti|quante|quanta|quando|dove|come|perche"
+                            r"|who|what|which|when|where|how|why|whom|whose)\b")
+
+
 def answer_type(question: str) -> str:
     q = fold(question).strip()
     for name, pattern in ANSWER_TYPES:
         if pattern.search(q):
             return name
+    if q.endswith("?") and not _INTERROGATIVE.search(q):
+        return "yesno"  # "Il DD 18 modifica l'avviso 257/Ric?": Italian asks yes or no without an auxiliary
     return "other"
 
 
 _LEADING_NUMBER = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-z]\))\s+")
-_ROLE_WORDS = re.compile(r"\b(presiden\w*|presied\w*|chair\w*|dirett\w*|direct\w*|responsabil\w*|ministr\w*"
-                         r"|minister\w*|firmat\w*|signed|capo)\b", re.IGNORECASE)
+_ROLE_WORDS = re.compile(r"\b(presiden\w*|presied\w*|chair\w*|dirett(?:ore|rice|ori)|directors?|responsabil\w*|ministr[oi]"
+                         r"|ministers?|capo|head of)\b", re.IGNORECASE)  # a person's role; "signed" alone names nobody
 
 
 def carries(kind: str, sentence: str, question_terms: set[str] | None = None, lang: str = "en",
@@ -195,8 +205,15 @@ UNKNOWN = re.compile(r"\b(non (?:è|sono|e') not[io]|non (?:è|sono) (?:indicat|
 _ARTICLE_HEADING = re.compile(r"^\s*(?:Art\.|Articolo|Article)\s*\d+[\w-]*\s*[-–—:]\s*\S[^.;]*$", re.IGNORECASE)
 
 
-def sentences_of(chunk: StoredChunk) -> list[tuple[int, int, str]]:
-    """Candidate evidence: whole sentences and table rows, without headings, questions or disclaimers."""
+SIGNATURE = re.compile(r"^\s*(?:il|la|the)\s+(?:capo(?: del)? dipartimento|direttore generale|ministro|ministra|dirigente"
+                       r"|minister|head of department|director[- ]general)\b[^.;:]{0,60}$", re.IGNORECASE)
+SIGNING_TERMS = {"firm", "firmat", "firma", "firmatar", "sign", "signatur", "signatori"}
+
+
+def sentences_of(chunk: StoredChunk, signatures: bool = False) -> list[tuple[int, int, str]]:
+    """Candidate evidence: whole sentences and table rows, without headings, questions or disclaimers.
+    ``signatures``: the question asks who signed, so an act's signature line ("Il Capo Dipartimento")
+    is evidence too, though it reads like a heading."""
     out = []
     text = chunk.text
     for a, b in sentence_spans(text):
@@ -212,6 +229,9 @@ def sentences_of(chunk: StoredChunk) -> list[tuple[int, int, str]]:
             s = text[x:y]
             if DISCLAIMER.match(s) or len(s) < 12 or s.rstrip().endswith("?"):
                 continue  # disclaimers and questions (FAQ headings) are not evidence
+            if signatures and SIGNATURE.match(s) and chunk.metadata.get("doc_type") in PRIMARY_TYPES:
+                out.append((x, y, s))
+                continue
             if " | " not in s and not re.search(r"[.;:!?»\")]$", s.rstrip()) and len(s.split()) <= 20:
                 continue  # a heading line, not a statement
             if (_ARTICLE_HEADING.match(s) or s.strip() == str(chunk.metadata.get("section", "")).split(" > ")[-1].strip()
@@ -255,7 +275,11 @@ class EvidenceScorer:
         # document, in its title or section, and not repeated by each sentence: a sentence of the right
         # document counts it as said.
         self.subject = {t for t in weights if re.fullmatch(r"\d{2,5}|dd|dm|dl|ddg|ric|d\.d|d\.m", t)}
-        self.subject |= {t for key in cluster_keys or [] for t in analyze(key, "en")}
+        from rag.glossary import Glossary
+
+        names = [p for e in Glossary.load().clusters if e["key"] in (cluster_keys or []) for p in e["phrases"]]
+        self.subject |= {t for name in [*(cluster_keys or []), *names] for lg in ("en", "it") for t in analyze(name, lg)}
+        self.recitals_asked = bool(re.search(r"\b(recital|premess|visto|vista|visti|considerato|preamble)", " ".join(weights)))
         # Adjacent pairs of the question's own terms ("partecipato a tutti gli otto cluster"): a sentence
         # repeating the question's wording, not just its words, is more likely the one that answers it.
         self.pairs = {frozenset(p) for p in zip(originals, originals[1:], strict=False) if p[0] != p[1]}
@@ -288,7 +312,7 @@ class EvidenceScorer:
             lang = str(chunk.metadata.get("language", "en"))
             context = set(analyze(f"{chunk.metadata.get('section', '')} {chunk.metadata.get('title', '')} "
                                   f"{chunk.metadata.get('act', '')} {chunk.text}", lang))
-            for a, b, sentence in sentences_of(chunk):
+            for a, b, sentence in sentences_of(chunk, signatures=bool(self.question_terms & SIGNING_TERMS)):
                 sequence = analyze(sentence, lang)
                 terms = set(sequence)
                 cross = bool(self.language) and lang != self.language
@@ -315,6 +339,8 @@ class EvidenceScorer:
                         score -= 0.05  # another act
                 if self.language and lang == self.language:
                     score += SAME_LANGUAGE_BONUS
+                if RECITAL.match(sentence) and not self.recitals_asked:
+                    score -= RECITAL_PENALTY  # "Visto il decreto ...": what the act rests on, not what it says
                 if HEARSAY.search(sentence):
                     score -= HEARSAY_PENALTY  # "one magazine reported ...": after what the acts state
                 if chunk.metadata.get("doc_type") in PRIMARY_TYPES:

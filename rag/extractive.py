@@ -165,6 +165,8 @@ class ExtractiveAnswerer:
         chosen = [best]
         covered = set(best.terms)
         named = {k.split(":")[1] for k in act_keys or []}
+        # "l'avviso 257/Ric" is an act the question names even where no act reference is parsed from it.
+        named |= set(re.findall(r"\d+", constraints_from or question)) if named else set()
 
         def other_act(ev: Evidence) -> bool:
             """A sentence about acts, none of them the one the question names (a 2016 extension is no

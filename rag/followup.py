@@ -17,6 +17,11 @@ ELLIPTICAL = re.compile(
     r"|and the|quanto|quanti|quando|chi|who|when|how much|how many|which|quale|quali)\b",
     re.IGNORECASE,
 )
+# A pronoun pointing back to an earlier question ("What's its protocol number?", "Chi lo ha firmato?").
+BACK_REFERENCE = re.compile(
+    r"\b(?:its|it|this one|that one|these|those|they|them|their)\b"
+    r"|\b(?:suo|sua|suoi|sue|esso|essa|quest'ultim[oa]|lo ha|la ha|li ha|le ha)\b|\bl'ha\b|\bl'hanno\b",
+    re.IGNORECASE)
 _SUBJECT_PATTERNS = [
     re.compile(r"\b(?:D\.?D\.?|D\.?M\.?|D\.?L\.?|DL|DM|DD|decreto(?:-legge| direttoriale| ministeriale)?|decree(?:-law)?"
                r"|legge|law|nota|note)\s*(?:n\.\s*)?\d+(?:/\w+)?(?:/\d{4})?", re.IGNORECASE),
@@ -51,7 +56,7 @@ def needs_context(question: str) -> bool:
     own_subject = [s for s in subject_of(question) if not re.fullmatch(r"[A-Z][a-z]+", s)]
     if own_subject and len(words) > 3:
         return False
-    return len(words) <= 6 or bool(ELLIPTICAL.match(question.strip()))
+    return len(words) <= 6 or bool(ELLIPTICAL.match(question.strip()) or BACK_REFERENCE.search(question))
 
 
 def rewrite(question: str, history: list[str]) -> str | None:

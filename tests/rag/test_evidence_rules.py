@@ -72,3 +72,34 @@ def test_sentences_that_say_the_documents_do_not_know_are_recognised(sentence: s
 
 def test_a_plain_statement_is_not_taken_for_an_unknown() -> None:
     assert not UNKNOWN.search("The total budget of the 2012 notice was 408 million euro.")
+
+
+def test_a_question_in_italian_word_order_without_a_question_word_is_yes_or_no() -> None:
+    assert answer_type("Il DD 18 del 14 dicembre 2012 modifica l'avviso 257/Ric del 2012?") == "yesno"
+    assert answer_type("Quando scade l'avviso?") == "date"
+
+
+def test_a_question_naming_two_acts_is_answered_from_sentences_about_either(ask: AskFn) -> None:
+    answer = ask("Il decreto 18 del 2012 ha cambiato le regole dell'avviso 257/Ric?")
+    assert answer.status == "answered", answer.answer
+
+
+def test_recitals_and_disclaimers_are_not_offered_as_answers(ask: AskFn) -> None:
+    answer = ask("Chi ha firmato la graduatoria del 2012 e cosa approva?")
+    assert answer.status == "answered"
+    assert not re.search(r"«(?:Visto|Vista|Visti|Considerato)\b", answer.answer), answer.answer
+    for question in ("Who chairs the SPRING cluster?", "Chi è il presidente del cluster CTNA?"):
+        refused = ask(question)
+        assert refused.status == "not_found", refused.answer  # no president is named in the corpus
+
+
+def test_who_signed_is_answered_by_the_acts_signature_line(ask: AskFn) -> None:
+    answer = ask("Chi ha firmato la graduatoria del 2012?")
+    assert answer.status == "answered"
+    assert "«Il Capo Dipartimento» [1] (DD 18 del 14 dicembre 2012)" in answer.answer
+
+
+def test_a_sentence_that_only_says_signed_names_no_signer(ask: AskFn) -> None:
+    """"DD 1654 was signed on 18 August 2016" tells when, not who."""
+    answer = ask("Who signed DD 1654?")
+    assert "was signed on 18 August 2016" not in answer.answer

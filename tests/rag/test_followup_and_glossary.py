@@ -43,6 +43,20 @@ def test_short_or_elliptical_questions_need_context() -> None:
     assert not needs_context("What was the total budget of the 2012 notice for the clusters?")
 
 
+@pytest.mark.parametrize("question", [
+    "What's its protocol number, and who signed it?",
+    "Chi lo ha firmato e in quale data è stato pubblicato l'atto?",
+    "Quanti soci ha la sua fondazione oggi, secondo i documenti disponibili?",
+])
+def test_a_long_question_pointing_back_with_a_pronoun_needs_context(question: str) -> None:
+    assert needs_context(question)
+    assert rewrite(question, ["When was the ministerial note with the guidelines issued?"]) is not None
+
+
+def test_a_long_question_without_a_pronoun_or_ellipsis_stands_alone() -> None:
+    assert not needs_context("What did the call for projects in the specialisation areas finance in the end?")
+
+
 def test_subject_collects_acts_years_aliases_and_acronyms() -> None:
     assert subject_of("What did DD 257/Ric of 30 May 2012 provide for CTNA?") == ["DD 257/Ric", "2012", "CTNA"]
     assert subject_of("Qual è la dotazione dell'avviso del 2012?") == ["avviso del 2012"]
