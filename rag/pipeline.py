@@ -180,6 +180,7 @@ class AnswerPipeline:
         phrases = PHRASES[s.language]
         snapshot = self.retriever.index.snapshot
         drafts: list[tuple[Part, Draft]] = []
+        self.retriever.prefetch_vectors([p.query for p in parts])
         for part in parts:
             plan = self.retriever.plan(part.query, s.query_language)
             chunks = self.retriever.search(part.query, k=max(s.top_k, 8), filters=s.filters,
@@ -251,6 +252,7 @@ class AnswerPipeline:
         parts = self._parts(s)
         if len(parts) < 2:
             return
+        self.retriever.prefetch_vectors([p.query for p in parts])
         per_part = []
         for part in parts:
             plan = self.retriever.plan(part.query, s.query_language)

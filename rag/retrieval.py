@@ -131,6 +131,17 @@ class HybridRetriever:
             out.append(chunk)
         return out
 
+    def prefetch_vectors(self, queries: list[str]) -> None:
+        """Embed several questions in one model call (the parts of a multi-part question), so that their
+        searches find their vectors ready: one forward pass instead of one per part."""
+        missing = list(dict.fromkeys(q for q in queries if q not in self._vectors))
+        if len(missing) < 2:
+            return
+        for query, vec in zip(missing, self.embedder.embed(missing), strict=True):
+            self._vectors[query] = vec
+        while len(self._vectors) > 64:
+            self._vectors.pop(next(iter(self._vectors)))
+
     def query_vector(self, query: str) -> np.ndarray:
         """The question's embedding, kept for the last few questions (the answer step reuses it)."""
         vec = self._vectors.get(query)

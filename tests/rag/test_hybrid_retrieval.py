@@ -225,3 +225,17 @@ def test_snapshot_text_of_every_chunk_is_the_text_stored_in_chroma(rag_service: 
     snap = rag_service.index.snapshot
     stored = {c.chunk_id: c.text for c in rag_service.store.get_chunks(snap.ids)}
     assert {cid: snap.texts[i] for i, cid in enumerate(snap.ids)} == stored
+
+
+def test_prefetched_question_vectors_are_the_ones_a_search_would_compute(rag_service) -> None:
+    """The parts of a multi-part question are embedded in one batch; each equals its own embedding."""
+    import numpy as np
+
+    retriever = rag_service.retriever
+    queries = ["Chi coordina SmartCommunitiesTech?", "Quando è stato lanciato il cluster? (SmartCommunitiesTech)"]
+    for q in queries:
+        retriever._vectors.pop(q, None)
+    retriever.prefetch_vectors(queries)
+    for q in queries:
+        assert q in retriever._vectors
+        np.testing.assert_allclose(retriever._vectors[q], rag_service.embedder.embed_query(q), atol=1e-5)
