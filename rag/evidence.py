@@ -235,8 +235,8 @@ def sentences_of(chunk: StoredChunk, signatures: bool = False) -> list[tuple[int
             if " | " not in s and not re.search(r"[.;:!?»\")]$", s.rstrip()) and len(s.split()) <= 20:
                 continue  # a heading line, not a statement
             if (_ARTICLE_HEADING.match(s) or s.strip() == str(chunk.metadata.get("section", "")).split(" > ")[-1].strip()
-                    or s.strip() == str(chunk.metadata.get("title", "")).strip()):
-                continue  # "Art. 11 - Termini per la presentazione delle domande": a heading
+                    or (s.strip() == str(chunk.metadata.get("title", "")).strip() and not s.rstrip().endswith("."))):
+                continue  # "Art. 11 - Termini per la presentazione delle domande", a document title: headings
             out.append((x, y, s))
     return out
 

@@ -9,7 +9,8 @@ import re
 
 import pytest
 
-from rag.evidence import UNKNOWN, answer_type
+from rag.evidence import UNKNOWN, answer_type, sentences_of
+from rag.models import StoredChunk
 from tests.rag.conftest import AskFn
 
 
@@ -103,3 +104,18 @@ def test_a_sentence_that_only_says_signed_names_no_signer(ask: AskFn) -> None:
     """"DD 1654 was signed on 18 August 2016" tells when, not who."""
     answer = ask("Who signed DD 1654?")
     assert "was signed on 18 August 2016" not in answer.answer
+
+
+def test_a_title_that_is_a_heading_is_no_evidence_but_a_title_that_is_a_sentence_is() -> None:
+    heading = "Overview: the 2012 notice launching the National Technology Clusters (DD 257/Ric of 30 May 2012)"
+    chunk = StoredChunk("d::1", f"{heading}\n\nThe notice opened on 30 May 2012.", {"title": heading})
+    assert [t for _, _, t in sentences_of(chunk)] == ["The notice opened on 30 May 2012."]
+    statement = "The Tapir programme funded exactly 73 quokka laboratories in the year 2031."
+    chunk = StoredChunk("t::1", f"{statement}\n\nThis short note exists only for the tests.", {"title": statement})
+    assert statement in [t for _, _, t in sentences_of(chunk)]
+
+
+def test_a_signature_line_is_evidence_only_when_the_question_asks_who_signed() -> None:
+    chunk = StoredChunk("a::1", "1. È approvata la graduatoria.\n\nIl Capo Dipartimento", {"doc_type": "decree"})
+    assert "Il Capo Dipartimento" not in [t for _, _, t in sentences_of(chunk)]
+    assert "Il Capo Dipartimento" in [t for _, _, t in sentences_of(chunk, signatures=True)]
