@@ -71,7 +71,7 @@ CONFLICT_QUESTION = re.compile(
 
 
 DISCREPANCY = re.compile(r"\b(?:differ\w*|diverg\w*|discord\w*|non coincid\w*|contrast\w*|un'altra fonte|altre fonti"
-                         r"|another source|other sources?|one magazine|una rivista)\b", re.IGNORECASE)
+                         r"|another source|other sources?|one source|una fonte|one magazine|una rivista)\b", re.IGNORECASE)
 
 
 FUTURE_QUESTION = re.compile(r"\b(?:prossim[oaie]|next|upcoming|future|futur[oaie]|will|uscir(?:à|a)|sar(?:à|a)nno|sar(?:à|a)"
