@@ -6,6 +6,8 @@ The loader checks the structure only (fields, types, allowed values, the rules t
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,12 +106,15 @@ def parse_gold(items: Any) -> list[GoldItem]:
     seen_ids: set[str] = set()
     questions: set[str] = set()
     out: list[GoldItem] = []
+    # Ids are a one-letter prefix and a sequence number: q001... for the gold set, h001... for the held-out one.
+    first = str(items[0].get("id", "")) if isinstance(items[0], dict) else ""
+    prefix = first[:1] if re.fullmatch(r"[a-z]\d{3}", first) else "q"
     for n, item in enumerate(items, start=1):
         item_problems = _item_problems(n, item, questions)
         if isinstance(item, dict):
             qid = str(item.get("id", ""))
-            if qid != f"q{n:03d}":
-                item_problems.append(f"{qid}: id should be q{n:03d} (ids are sequential in file order)")
+            if qid != f"{prefix}{n:03d}":
+                item_problems.append(f"{qid}: id should be {prefix}{n:03d} (ids are sequential in file order)")
             if qid in seen_ids:
                 item_problems.append(f"{qid}: duplicate id")
             seen_ids.add(qid)

@@ -76,6 +76,11 @@ def _gold(gold: dict) -> list[str]:
               "every `[n]` resolves to a citation, every quote is a verbatim substring of its stored chunk, and "
               "every number of the answer text (digit groups, thousand separators removed, markers ignored) is "
               "in a cited quote.", ""]
+    return lines + _answers(ans)
+
+
+def _answers(ans: dict) -> list[str]:
+    lines: list[str] = []
     rows = [["key-fact accuracy (answer text + quotes) — headline", _pct(ans["key_fact_accuracy"])],
             ["key-fact accuracy (answer text only)", _pct(ans["key_fact_accuracy_answer_text_only"])],
             ["citation validity (all three checks)", _pct(ans["citation_validity"])],
@@ -106,6 +111,17 @@ def _gold(gold: dict) -> list[str]:
               "- invalid citations: " + ("; ".join(f"{f['id']} ({f['problems']})" for f in fail["invalid_citations"])
                                          or "none"), ""]
     return lines
+
+
+def _heldout(held: dict) -> list[str]:
+    ans = held["answers"]
+    lines = ["## Held-out questions", "",
+             f"`{held['gold_file']}`: {held['questions']} questions ({ans['answerable']} answerable, "
+             f"{ans['unanswerable']} unanswerable), in the gold set's format, written after the answerer had been "
+             "tuned on the gold set, by a writer who saw neither the code nor any answer. The gold set's figures "
+             "above are those of the questions the rules were tuned on; these say how the answerer does on "
+             "questions it was not tuned on. Same pipeline, same checks.", ""]
+    return lines + _answers(ans)
 
 
 def _scifact(sf: dict) -> list[str]:
@@ -153,6 +169,8 @@ def render(results: dict, image: str | None) -> str:
         lines += [f"![Retrieval comparison]({image})", ""]
     if "gold" in results:
         lines += _gold(results["gold"])
+    if "heldout" in results:
+        lines += _heldout(results["heldout"])
     if "scifact" in results:
         lines += _scifact(results["scifact"])
     if "squad" in results:

@@ -194,7 +194,8 @@ class Evidence:
 
 # Sentences saying the documents do not know something: quoting them is not an answer.
 UNKNOWN = re.compile(r"\b(non (?:è|sono|e') not[io]|non (?:è|sono) (?:indicat|riportat|specificat)\w*|not known"
-                     r"|(?:is|are) not (?:given|stated|known|reported)|non (?:è|sono) stat[oi] trovat\w*"
+                     r"|(?:is|are) not (?:given|stated|known|reported)|(?:date|day|amount|name) not (?:given|known|stated)"
+                     r"|data non (?:indicata|nota|riportata)|non (?:è|sono) stat[oi] trovat\w*"
                      r"|no (?:such|explicit) [^.;]{0,160}?(?:was|were|is|are) (?:found|given|stated)|unknown|incert\w*|uncertain"
                      r"|nessun[oa]? [^.;]{0,160}?(?:è|sono) stat[oi] trovat\w*"
                      r"|(?:corpus|documents?|documenti|this page|questa pagina) (?:does|do) not (?:list|give|name|state|say)"

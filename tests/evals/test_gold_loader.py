@@ -72,3 +72,26 @@ def test_invalid_yaml_is_a_format_error(tmp_path):
     path.write_text("- id: q001\n  question: [unclosed\n")
     with pytest.raises(GoldFormatError):
         load_gold(path)
+
+
+def test_the_held_out_file_loads_with_its_own_id_prefix_and_passes_the_checker():
+    import subprocess
+    import sys
+
+    from evals import HELDOUT_PATH
+
+    items = load_gold(HELDOUT_PATH)
+    assert [i.id for i in items] == [f"h{n:03d}" for n in range(1, len(items) + 1)]
+    assert {i.lang for i in items} == {"it", "en"} and any(not i.answerable for i in items)
+    checker = HELDOUT_PATH.parent / "check_gold.py"
+    run = subprocess.run([sys.executable, str(checker), "--heldout"], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_ids_must_follow_the_files_own_prefix_in_sequence():
+    items = copy.deepcopy(GOOD)
+    items[0]["id"], items[1]["id"], items[2]["id"] = "h001", "h002", "q003"
+    with pytest.raises(GoldFormatError, match="h003"):
+        parse_gold(items)
+    items[2]["id"] = "h003"
+    assert [i.id for i in parse_gold(items)] == ["h001", "h002", "h003"]
