@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from evals import GOLD_PATH, HELDOUT_PATH, ROOT, gold_answers, gold_retrieval, scifact, squad
+from evals import GOLD_PATH, HELDOUT2_PATH, HELDOUT_PATH, ROOT, gold_answers, gold_retrieval, scifact, squad
 from evals.gold import load_gold
 from evals.machine import describe
 from evals.progress import Bars
@@ -72,11 +72,13 @@ def run_all(svc, bars: Bars, subset: int | None = None, report: Path | None = No
     timings["gold: corpus check/ingest"] = results["gold"]["corpus"]["seconds"]
     timings["gold: retrieval (5 configurations + LangChain)"] = results["gold"]["retrieval"]["seconds"]
     timings["gold: answers"] = results["gold"]["answers"]["seconds"]
-    if HELDOUT_PATH.exists():
-        held = load_gold(HELDOUT_PATH)
-        results["heldout"] = {"gold_file": _display(HELDOUT_PATH), "questions": len(held),
-                              "answers": gold_answers.evaluate(svc, held[:subset] if subset else held, bars)}
-        timings["held-out: answers"] = results["heldout"]["answers"]["seconds"]
+    results["heldout"] = []
+    for path in (HELDOUT_PATH, HELDOUT2_PATH):
+        if path.exists():
+            held = load_gold(path)
+            results["heldout"].append({"gold_file": _display(path), "questions": len(held),
+                                       "answers": gold_answers.evaluate(svc, held[:subset] if subset else held, bars)})
+            timings[f"held-out {path.name}: answers"] = results["heldout"][-1]["answers"]["seconds"]
     results["scifact"] = run_scifact(svc, bars, subset=subset)
     timings["scifact (store " + ("reused" if results["scifact"]["store"]["reused"] else "built") + ")"] = \
         results["scifact"]["seconds"]

@@ -23,9 +23,9 @@ from rag.text_analysis import analyze_query, fold
 
 _WH_IT = (r"quando|quanto|quanti|quante|quanta|chi|quale|quali|qual|come|dove|perch[eé]|cosa|che cosa|ogni quanto"
           r"|entro quando|entro quanto|a quando|a quanto|a chi|a quale|in quale|in quali|in che|di che|di quale"
-          r"|da chi|da quale|per quale|con quale|su quale|su quanti|in quanti|per quanto")
+          r"|da chi|da quale|per quale|con quale|su quale|su quanti|in quanti|per quanto|da quando|fino a quando")
 _WH_EN = (r"when|how much|how many|how long|how|who|whom|whose|which|what|where|why|in which|on which|to whom"
-          r"|by whom|from which|at what|in what|for how long|under which|by when|until when")
+          r"|by whom|from which|at what|in what|for how long|under which|by when|until when|since when|since which")
 _SPLIT = re.compile(rf"(?:,\s*|\s+)(?:e|ed|and)\s+(?=(?:{_WH_IT}|{_WH_EN})\b)", re.IGNORECASE)
 _COMPARE = re.compile(r"^(?P<head>.*?)\b(?:compare|compares|compared)\s+(?:with|to)\s+(?P<b>.+)$", re.IGNORECASE)
 _CONFRONTO = re.compile(r"^(?P<head>.*?)\b(?:rispetto a|in confronto a|a confronto con)\s+(?P<b>.+)$", re.IGNORECASE)
@@ -42,9 +42,12 @@ _SEEN_FIGURES = re.compile(
     re.IGNORECASE)
 _ACT = re.compile(r"\b(?:D\.?D\.?|D\.?M\.?|DD|DM|DL|decreto|decree)\s*(?:n\.\s*)?\d{2,5}\b", re.IGNORECASE)
 # "Un utente chiede ...", "A journalist asks us ...": who asks is not part of the question.
-_REPORTED = re.compile(r"^(?:(?:un|una|il|la|l')\s*\w+(?:\s+\w+)?\s+(?:ci\s+)?(?:chiede|domanda|vuole sapere)\s+(?:se\s+)?"
-                       r"|(?:a|an|the)\s+\w+(?:\s+\w+)?\s+(?:asks|wants to know)(?:\s+us)?\s+(?:whether\s+|if\s+)?)",
-                       re.IGNORECASE)
+_REPORTED = re.compile(
+    r"^(?:(?:un|una|uno|il|la|lo|l')\s*[\w']+(?:\s+[\w']+){0,3}?\s+(?:ci\s+)?(?:chiede|domanda|vuole sapere|scrive|telefona)"
+    r"(?:\s+(?:chiedendo|per sapere|per chiedere|e chiede))?\s*(?:se\s+|:\s*)?"
+    r"|(?:a|an|the)\s+[\w']+(?:\s+[\w']+){0,3}?\s+(?:asks|wants to know|writes|emails|e-mails|calls)"
+    r"(?:\s+(?:us|in))?(?:\s+(?:asking|to ask))?\s*(?:whether\s+|if\s+|:\s*)?)",
+    re.IGNORECASE)
 MAX_PARTS = 3
 
 
@@ -55,14 +58,16 @@ class Part:
 
 
 def strip_meta(question: str) -> str:
-    """Drop what asks nothing about the documents: a "What should I tell them?" sentence, and a remark
-    that the user has seen two figures ("io ho trovato due cifre diverse"), which the answerer reads from
-    the question itself."""
+    """Drop what asks nothing about the documents: a "What should I tell them?" sentence, a remark that
+    the user has seen two figures ("io ho trovato due cifre diverse"), which the answerer reads from the
+    question itself, and who is asking ("Un giornalista ci scrive: ...")."""
     sentences = re.split(r"(?<=[?.!])\s+", question.strip())
     kept = [s for s in sentences if not _META.match(s.strip())]
     core = " ".join(kept) if kept else question.strip()
     without = _SEEN_FIGURES.sub("", core).strip()
-    return without if len(without.split()) >= 3 else core
+    core = without if len(without.split()) >= 3 else core
+    unreported = _REPORTED.sub("", core).strip()  # "Un utente chiede quanti ..." → "quanti ..."
+    return unreported[0].upper() + unreported[1:] if len(unreported.split()) >= 3 else core
 
 
 def _content_terms(text: str, lang: str | None) -> list[str]:
@@ -74,7 +79,9 @@ def _content_terms(text: str, lang: str | None) -> list[str]:
 def decompose(question: str, lang: str | None = None) -> list[Part]:
     """The parts of a multi-part question; a single part (the question itself) when it asks one thing."""
     core = strip_meta(question)
-    pieces = [p.strip(" ,;") for p in _SPLIT.split(core) if p.strip(" ,;")]
+    # Two questions in a row ("... prima o dopo l'apertura? Con quali date?") are two parts.
+    sentences = [x for x in re.split(r"(?<=\?)\s+(?=[^(\s])(?=[^?]*\?\s*$)", core) if x.strip()]
+    pieces = [p.strip(" ,;") for x in sentences for p in _SPLIT.split(x) if p.strip(" ,;")]
     if len(pieces) < 2:
         pieces = _split_compare(core) or _split_acts(core) or [core]
     if len(pieces) < 2:

@@ -46,7 +46,17 @@ def is_off_topic_task(question: str) -> bool:
     return bool(OFF_TOPIC_TASKS.search(question))
 
 
+# Words of the program's questions that are just as common in any administrative question ("come fare
+# domanda all'INPS per l'assegno unico"): alone they do not make a question about the program.
+GENERIC_WORDS = {
+    "domanda", "application", "apply", "progetto", "progetti", "project", "projects", "partner", "regione", "regioni",
+    "region", "regions", "universita", "university", "imprese", "companies", "legge", "law", "nota", "note", "agenda",
+    "smart", "ue", "eu", "first", "far", "piano", "plan", "proposta", "proposal",
+}
+
+
 def has_domain_words(question: str, extra: set[str] | None = None) -> bool:
+    """Does the question use a word of the program's own vocabulary (not only generic administrative ones)?"""
     words = set(re.findall(r"[a-z0-9-]+", fold(question)))
-    vocab = DOMAIN_WORDS | (extra or set())
+    vocab = (DOMAIN_WORDS - GENERIC_WORDS) | (extra or set())
     return bool(words & vocab) or bool(re.search(r"\b(dd|dm|dl|d\.d\.|d\.m\.)\s*\d", fold(question)))

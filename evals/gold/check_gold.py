@@ -142,12 +142,19 @@ def found(alternatives: list[str], text_norm: str) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--verbose", "-v", action="store_true")
-    parser.add_argument("--heldout", action="store_true",
-                        help="check heldout.yaml instead: ids h001..., every per-item rule, no composition minimums "
-                             "and no corpus coverage (a small set written after tuning, see README)")
+    parser.add_argument("--heldout", nargs="?", const=str(HELDOUT), default=None, metavar="FILE",
+                        help="check a held-out file instead (default heldout.yaml): ids with the file's own prefix "
+                             "(h001..., t001...), every per-item rule, no composition minimums and no corpus "
+                             "coverage (small sets written after tuning, see README)")
     args = parser.parse_args()
-    questions = HELDOUT if args.heldout else QUESTIONS
-    prefix = "h" if args.heldout else "q"
+    questions = Path(args.heldout) if args.heldout else QUESTIONS
+    prefix = "q"
+    if args.heldout:
+        try:
+            first = (yaml.safe_load(questions.read_text(encoding="utf-8")) or [{}])[0]
+            prefix = str(first.get("id", "h"))[:1] if isinstance(first, dict) else "h"
+        except (OSError, yaml.YAMLError):
+            prefix = "h"
 
     problems: list[str] = []
     warnings: list[str] = []

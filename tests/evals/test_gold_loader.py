@@ -74,17 +74,20 @@ def test_invalid_yaml_is_a_format_error(tmp_path):
         load_gold(path)
 
 
-def test_the_held_out_file_loads_with_its_own_id_prefix_and_passes_the_checker():
+@pytest.mark.parametrize("name, prefix", [("HELDOUT_PATH", "h"), ("HELDOUT2_PATH", "t")])
+def test_the_held_out_files_load_with_their_own_id_prefix_and_pass_the_checker(name, prefix):
     import subprocess
     import sys
 
-    from evals import HELDOUT_PATH
+    import evals
 
-    items = load_gold(HELDOUT_PATH)
-    assert [i.id for i in items] == [f"h{n:03d}" for n in range(1, len(items) + 1)]
+    path = getattr(evals, name)
+    items = load_gold(path)
+    assert [i.id for i in items] == [f"{prefix}{n:03d}" for n in range(1, len(items) + 1)]
     assert {i.lang for i in items} == {"it", "en"} and any(not i.answerable for i in items)
-    checker = HELDOUT_PATH.parent / "check_gold.py"
-    run = subprocess.run([sys.executable, str(checker), "--heldout"], capture_output=True, text=True, check=False)
+    checker = path.parent / "check_gold.py"
+    run = subprocess.run([sys.executable, str(checker), "--heldout", str(path)], capture_output=True, text=True,
+                         check=False)
     assert run.returncode == 0, run.stdout + run.stderr
 
 

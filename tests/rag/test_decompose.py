@@ -70,12 +70,20 @@ def test_two_coordinated_acts_give_one_part_each() -> None:
 
 
 def test_who_asks_and_what_to_reply_are_not_parts_of_the_question() -> None:
-    assert strip_meta("Un utente chiede quanti sono i cluster. Cosa gli diciamo?") == (
-        "Un utente chiede quanti sono i cluster.")
+    assert strip_meta("Un utente chiede quanti sono i cluster. Cosa gli diciamo?") == "Quanti sono i cluster."
+    assert strip_meta("Un giornalista ci scrive: quali aziende hanno promosso SPRING?") == (
+        "Quali aziende hanno promosso SPRING?")
     assert strip_meta("Who pays the costs? What should I tell them?") == "Who pays the costs?"
     parts = texts("A journalist asks us what legal form the ALISEI cluster has and when it was set up. "
                   "What can I tell her?")
     assert parts == ["What legal form the ALISEI cluster has?", "When it was set up?"]
+
+
+def test_two_questions_in_a_row_are_two_parts() -> None:
+    parts = decompose("Il decreto di modifica è uscito prima o dopo l'apertura delle domande? Con quali date?")
+    assert [p.text for p in parts] == ["Il decreto di modifica è uscito prima o dopo l'apertura delle domande?",
+                                       "Con quali date?"]
+    assert "decreto di modifica" in parts[1].query
 
 
 def test_each_part_keeps_its_own_answer_type() -> None:
