@@ -163,6 +163,9 @@ def test_prompt_injection_is_out_of_scope(ask: AskFn, question: str, language: s
     "What is the capital of Australia?",
     "How do I bake sourdough bread at home?",
     "Chi ha vinto il campionato di calcio di serie A nel 2020?",
+    # Generic administrative words ("domanda", "progetto") alone do not make a question about the program.
+    "Un cittadino ci scrive chiedendo come fare domanda all'INPS per l'assegno unico per i figli.",
+    "Come presento la domanda per il bonus asilo nido dei miei figli?",
 ])
 def test_unrelated_question_is_out_of_scope(ask: AskFn, question: str) -> None:
     answer = ask(question)
