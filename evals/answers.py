@@ -112,6 +112,12 @@ def check_citations(answer: Mapping[str, Any], chunk_text: Callable[[list[str]],
     # A number may stand in a quote, or in the act a quote is cited from ("«...» [1] (DD 18 del 14
     # dicembre 2012)" names the act that the citation's ``act`` field records).
     quoted = {n for c in citations for n in numbers_in(str(c.get("quote") or "") + " " + str(c.get("act") or ""))}
+    # “...” restating the user's own question ("On “When was DD 1610 ...” the documents say nothing") is
+    # not a claim: the figures it shares with the question are the user's. Anything else outside a quote
+    # must be supported.
+    asked = set(re.findall(r"\d[\d.,/-]*\d|\d", str(answer.get("question") or "")))
+    text = re.sub(r"“[^”]*”", lambda m: re.sub(r"\d[\d.,/-]*\d|\d",
+                                                lambda n: " " if n.group(0) in asked else n.group(0), m.group(0)), text)
     in_text = numbers_in(MARKER_GROUP.sub(" ", text))
     check.unsupported_numbers = sorted({n for n in in_text if n not in quoted}, key=lambda n: (len(n), n))
     return check

@@ -28,7 +28,7 @@ FOCUS_UNKNOWN_COVERAGE = 0.9  # a sentence this close to the question answers it
 PHRASES = {
     "it": {"lead": "Secondo i documenti:", "lead_other": "Secondo i documenti (citazione in inglese):",
            "not_found": "I documenti disponibili non contengono questa informazione.",
-           "part_not_found": "Su «{part}» i documenti disponibili non dicono nulla.",
+           "part_not_found": "Su “{part}” i documenti disponibili non dicono nulla.",
            "closest": "I documenti più vicini alla domanda sono: {docs}.",
            "out_of_scope": "Posso rispondere solo a domande sul programma dei Cluster Tecnologici Nazionali "
                            "e sui documenti che lo riguardano.",
@@ -37,7 +37,7 @@ PHRASES = {
            "amended_quote": "L'atto è stato poi modificato:"},
     "en": {"lead": "According to the documents:", "lead_other": "According to the documents (quoted in Italian):",
            "not_found": "The documents available do not contain this information.",
-           "part_not_found": "On «{part}» the documents available say nothing.",
+           "part_not_found": "On “{part}” the documents available say nothing.",
            "closest": "The closest documents to the question are: {docs}.",
            "out_of_scope": "I can only answer questions about the National Technology Clusters program and "
                            "the documents about it.",

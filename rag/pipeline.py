@@ -34,6 +34,17 @@ LLM_SOURCES = 6
 DENSE_IN_SCOPE = {"en": 0.45, "it": 0.55}  # cosine to the closest passage that puts a question in scope
 
 
+def restated_removed(text: str, question: str) -> str:
+    """The answer without the figures of “...” segments that restate the user's own question (they are
+    the user's figures, not claims from the sources); a figure the question does not contain stays."""
+    asked = set(re.findall(r"\d[\d.,/-]*\d|\d", question))
+
+    def keep_new(m: re.Match[str]) -> str:
+        return re.sub(r"\d[\d.,/-]*\d|\d", lambda n: "" if n.group(0) in asked else n.group(0), m.group(0))
+
+    return re.sub(r"“[^”]*”", keep_new, text)
+
+
 @dataclass
 class AnswerState:
     question: str
@@ -390,7 +401,8 @@ class AnswerPipeline:
             else:
                 log.warning("dropped citation %s: quote not verbatim in its chunk", c.n)
         s.citations = valid
-        outside = MARKER.sub("", re.sub(r"«[^»]*»", "", s.text))
+        # «...» quotes the documents; “...” restates a part of the user's own question (a part not found).
+        outside = MARKER.sub("", re.sub(r"«[^»]*»", "", restated_removed(s.text, s.question)))
         cited = {c.chunk_id for c in s.citations}
         quotes = " ".join([c.quote for c in s.citations] + [c.text for c in s.chunks if c.chunk_id in cited]
                           + [self._act_label(c, s.language) for c in s.chunks if c.chunk_id in cited])

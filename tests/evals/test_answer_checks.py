@@ -99,3 +99,14 @@ def test_a_number_of_the_act_a_quote_is_cited_from_is_supported_by_that_citation
     assert check_citations(a, reader).numbers_ok
     c["act"] = ""
     assert check_citations(a, reader).unsupported_numbers == ["14", "18", "2012"]
+
+
+
+def test_figures_restating_the_users_question_are_not_claims():
+    c = cite(1, "c1", "L'associazione CTNA è stata fondata il 25 settembre 2012")
+    a = answer("«L'associazione CTNA è stata fondata il 25 settembre 2012» [1] Su “Quanto valeva il progetto "
+               "del 2019” i documenti non dicono nulla.", [c])
+    a["question"] = "Quando è stato fondato il CTNA e quanto valeva il progetto del 2019?"
+    assert check_citations(a, reader).numbers_ok
+    a["answer"] = a["answer"].replace("del 2019”", "del 2019, 500 milioni”")
+    assert check_citations(a, reader).unsupported_numbers == ["500"]

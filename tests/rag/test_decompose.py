@@ -106,9 +106,9 @@ def test_a_part_the_documents_do_not_answer_is_named_and_the_rest_still_answered
     answer = ask("Quando è stato fondato il CTNA e qual è il suo indirizzo PEC?")
     assert answer.status == "answered"
     assert "25 settembre 2012" in answer.answer
-    assert "Su «Qual è il suo indirizzo PEC» i documenti disponibili non dicono nulla." in answer.answer
+    assert "Su “Qual è il suo indirizzo PEC” i documenti disponibili non dicono nulla." in answer.answer
     english = ask("When was CTNA founded, and what is its phone number?")
-    assert "On «What is its phone number» the documents available say nothing." in english.answer
+    assert "On “What is its phone number” the documents available say nothing." in english.answer
 
 
 def test_a_multi_part_question_that_nothing_answers_is_not_found(ask: AskFn) -> None:
@@ -129,3 +129,10 @@ def test_a_quote_from_an_overview_gives_way_to_the_act_that_states_the_same_figu
     answer = ask("Qual è la dotazione dell'avviso del 2012?")
     first = answer.citations[0]
     assert first.document_id == "dd-257-ric-2012-avviso" and "408 milioni" in first.quote
+
+
+def test_a_part_not_found_is_restated_apart_from_document_quotes_and_its_figures_are_not_claims(ask: AskFn) -> None:
+    answer = ask("Quando è stato fondato il CTNA e quanto valeva il suo progetto del 2019?")
+    assert answer.status == "answered"
+    assert "«" not in answer.answer.split("Su “")[-1].split("”")[0]  # the restated part is not a «quote»
+    assert not any(w.startswith("Numeri non verificati") for w in answer.warnings), answer.warnings
