@@ -7,7 +7,6 @@ The loader checks the structure only (fields, types, allowed values, the rules t
 from __future__ import annotations
 
 import re
-
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any

@@ -135,13 +135,18 @@ def _heldout(held: dict) -> list[str]:
     return lines + _answers(ans)
 
 
+def _store(store: dict) -> str:
+    """"(reused, built in 697 s)": whether a benchmark store was reused, and what building it took."""
+    built = f", built in {store['build_seconds']:.0f} s" if store.get("build_seconds") else ""
+    return f"({'reused' if store['reused'] else 'built'}{built})"
+
+
 def _scifact(sf: dict) -> list[str]:
     lines = ["## BEIR SciFact", "",
              f"{sf['passages']:,} abstracts (title + text, one passage each), {sf['queries']} test claims, "
              f"{sf['relevance_pairs']} relevance pairs{' (subset)' if sf.get('subset') else ''}; English given as "
              f"the query language. Store: `{sf['store']['path']}` "
-             f"({'reused' if sf['store']['reused'] else 'built'}"
-             f"{', built in ' + format(sf['store']['build_seconds'], '.0f') + ' s' if sf['store'].get('build_seconds') else ''}).", ""]
+             f"{_store(sf['store'])}.", ""]
     rows = [[f"this product: {name}", _f(c["metrics"]["ndcg@10"]), _f(c["metrics"]["recall@20"]),
              _f(c["metrics"]["mrr@10"]), f"{c['latency_ms']['p50']:.1f}"] for name, c in sf["configs"].items()]
     rows += [[f"published: {name}", _f(v), "–", "–", "–"] for name, v in sf["published_ndcg@10"].items()]
@@ -153,8 +158,7 @@ def _squad(sq: dict) -> list[str]:
              f"Question → paragraph over {sq['passages']:,} paragraphs, {sq['queries']:,} questions"
              f"{' (subset)' if sq.get('subset') else ''}{' (first paragraphs only: not comparable)' if sq.get('max_passages') else ''}; "
              f"Italian given as the query language. Store: `{sq['store']['path']}` "
-             f"({'reused' if sq['store']['reused'] else 'built'}"
-             f"{', built in ' + format(sq['store']['build_seconds'], '.0f') + ' s' if sq['store'].get('build_seconds') else ''}).", ""]
+             f"{_store(sq['store'])}.", ""]
     rows = [[name, _f(c["metrics"]["recall@1"]), _f(c["metrics"]["recall@5"]), _f(c["metrics"]["recall@20"]),
              _f(c["metrics"]["mrr@10"]), f"{c['latency_ms']['p50']:.1f}"] for name, c in sq["configs"].items()]
     lines += _table(["configuration", "R@1", "R@5", "R@20", "MRR@10", "ms p50"], rows)

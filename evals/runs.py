@@ -50,3 +50,20 @@ def run_queries(retriever: HybridRetriever, queries: Mapping[str, str], config: 
             tick()
     result.seconds = time.perf_counter() - started
     return result
+
+
+def compare_configs(bench, queries: Mapping[str, str], qrels: Mapping[str, Mapping[str, int]],  # noqa: ANN001
+                    language: str, metrics: list[str], bars, label: str) -> dict[str, dict]:  # noqa: ANN001
+    """Every product configuration over a benchmark store (``evals.benchstore.BenchStore``): the metrics of
+    its passage rankings, its latency and its time, by configuration name."""
+    from evals.metrics import evaluate_rankings
+
+    bench.embedder.prefill(list(queries.values()))
+    configs = {}
+    for name, config in product_configs(bench.retriever.config).items():
+        with bars.task(f"{label}: {name}", len(queries)) as advance:
+            result = run_queries(bench.retriever, queries, config, k=20, language=language, tick=advance)
+        rankings = {q: bench.passage_ids(chunks) for q, chunks in result.chunks.items()}
+        configs[name] = {"metrics": evaluate_rankings(qrels, rankings, metrics),
+                         "latency_ms": result.latency(), "seconds": result.seconds}
+    return configs

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from evals import BENCHMARKS_DIR
 from evals.benchstore import BenchStore, Passage
-from evals.metrics import RETRIEVAL_METRICS, evaluate_rankings
+from evals.metrics import RETRIEVAL_METRICS
 from evals.progress import Bars
-from evals.runs import product_configs, run_queries
+from evals.runs import compare_configs
 from rag.embeddings import Embedder
 from rag.settings import Settings
 
@@ -66,14 +66,7 @@ def run(data_dir: Path, embedder: Embedder, settings: Settings, bars: Bars, subs
     with bars.task("scifact: building the store", len(passages)) as advance:
         bench.ensure(passages, "en", progress=lambda done, total: advance(done, total))
     queries, qrels = load_queries(subset=subset)
-    bench.embedder.prefill(list(queries.values()))
-    configs = {}
-    for name, config in product_configs(bench.retriever.config).items():
-        with bars.task(f"scifact: {name}", len(queries)) as advance:
-            result = run_queries(bench.retriever, queries, config, k=20, language="en", tick=advance)
-        rankings = {q: bench.passage_ids(chunks) for q, chunks in result.chunks.items()}
-        configs[name] = {"metrics": evaluate_rankings(qrels, rankings, RETRIEVAL_METRICS),
-                         "latency_ms": result.latency(), "seconds": result.seconds}
+    configs = compare_configs(bench, queries, qrels, "en", RETRIEVAL_METRICS, bars, "scifact")
     return {
         "benchmark": "BEIR SciFact (test)", "passages": len(passages), "queries": len(queries),
         "relevance_pairs": sum(len(r) for r in qrels.values()), "subset": subset,

@@ -17,9 +17,9 @@ from pathlib import Path
 from evals import BENCHMARKS_DIR
 from evals.answers import contains_span
 from evals.benchstore import BenchStore, Passage
-from evals.metrics import evaluate_rankings, percentiles, share
+from evals.metrics import percentiles, share
 from evals.progress import Bars
-from evals.runs import product_configs, run_queries
+from evals.runs import compare_configs
 from rag.embeddings import Embedder
 from rag.settings import Settings
 
@@ -87,14 +87,7 @@ def run(data_dir: Path, embedder: Embedder, settings: Settings, bars: Bars, subs
     questions = questions[:subset] if subset else questions
     qrels = relevance(passages, questions)
     queries = {q.qid: q.text for q in questions}
-    bench.embedder.prefill(list(queries.values()))
-    configs = {}
-    for cname, config in product_configs(bench.retriever.config).items():
-        with bars.task(f"squad-it: {cname}", len(queries)) as advance:
-            result = run_queries(bench.retriever, queries, config, k=20, language="it", tick=advance)
-        rankings = {q: bench.passage_ids(chunks) for q, chunks in result.chunks.items()}
-        configs[cname] = {"metrics": evaluate_rankings(qrels, rankings, METRICS),
-                          "latency_ms": result.latency(), "seconds": result.seconds}
+    configs = compare_configs(bench, queries, qrels, "it", METRICS, bars, "squad-it")
     out = {
         "benchmark": "SQuAD-it (test)", "passages": len(passages), "queries": len(queries), "subset": subset,
         "max_passages": max_passages,

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from rag.acts import parse_dates
+from rag.glossary import Glossary
 from rag.models import StoredChunk
 from rag.sentences import sentence_spans
 from rag.text_analysis import analyze, fold
@@ -253,6 +254,7 @@ class EvidenceScorer:
         self.act_numbers = {k.split(":")[1] for k in act_keys or []}
         self.language = language
         self.question_terms = set(weights)
+        self.asks_signer = bool(self.question_terms & SIGNING_TERMS)  # "chi l'ha firmato?"
         self.focus = focus or set()
         # Terms no document contains cannot be matched by any sentence; they must not dilute coverage.
         # IDF is damped (square root): a rare verb of the question ("metteva") must not outweigh the
@@ -276,8 +278,6 @@ class EvidenceScorer:
         # document, in its title or section, and not repeated by each sentence: a sentence of the right
         # document counts it as said.
         self.subject = {t for t in weights if re.fullmatch(r"\d{2,5}|dd|dm|dl|ddg|ric|d\.d|d\.m", t)}
-        from rag.glossary import Glossary
-
         names = [p for e in Glossary.load().clusters if e["key"] in (cluster_keys or []) for p in e["phrases"]]
         self.subject |= {t for name in [*(cluster_keys or []), *names] for lg in ("en", "it") for t in analyze(name, lg)}
         self.recitals_asked = bool(re.search(r"\b(recital|premess|visto|vista|visti|considerato|preamble)", " ".join(weights)))
@@ -313,7 +313,7 @@ class EvidenceScorer:
             lang = str(chunk.metadata.get("language", "en"))
             context = set(analyze(f"{chunk.metadata.get('section', '')} {chunk.metadata.get('title', '')} "
                                   f"{chunk.metadata.get('act', '')} {chunk.text}", lang))
-            for a, b, sentence in sentences_of(chunk, signatures=bool(self.question_terms & SIGNING_TERMS)):
+            for a, b, sentence in sentences_of(chunk, signatures=self.asks_signer):
                 sequence = analyze(sentence, lang)
                 terms = set(sequence)
                 cross = bool(self.language) and lang != self.language

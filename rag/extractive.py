@@ -12,7 +12,15 @@ from dataclasses import dataclass
 
 from rag.acts import act_keys as act_keys_in
 from rag.decompose import strip_meta
-from rag.evidence import PRIMARY_TYPES, TYPED_KINDS, Evidence, EvidenceScorer, answer_type, focus_words, typed_values
+from rag.evidence import (
+    PRIMARY_TYPES,
+    TYPED_KINDS,
+    Evidence,
+    EvidenceScorer,
+    answer_type,
+    focus_words,
+    typed_values,
+)
 from rag.glossary import Glossary
 from rag.models import StoredChunk
 from rag.text_analysis import analyze

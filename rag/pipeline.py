@@ -160,8 +160,11 @@ class AnswerPipeline:
             self.apply_llm_text(s, self.llm.answer(s.query, s.chunks[:LLM_SOURCES], s.language))
             return
         assert s.plan is not None
+        parts = self._parts(s)
+        if len(parts) > 1:
+            self._answer_parts(s, parts)
+            return
         idf = idf_table(self.retriever.index.snapshot, list(s.plan.weights))
-        # The answer type comes from the user's own words ("E la scadenza?" asks for a date).
 
         def fetch_more(missing: list[str]) -> list[StoredChunk]:
             from rag.followup import subject_of
@@ -169,10 +172,7 @@ class AnswerPipeline:
             extra_query = " ".join(subject_of(s.query) + missing) or s.query
             return self.retriever.search(extra_query, k=6, filters=s.filters, language=s.query_language)
 
-        parts = self._parts(s)
-        if len(parts) > 1:
-            self._answer_parts(s, parts)
-            return
+        # The answer type comes from the user's own words ("E la scadenza?" asks for a date).
         s.draft = self.answerer.select(s.question, s.chunks, s.plan.weights, idf,
                                        s.plan.act_keys, s.plan.language, fetch_more=fetch_more, constraints_from=s.query,
                                        cluster_keys=s.plan.cluster_keys, equivalents=s.plan.equivalents)
@@ -195,12 +195,7 @@ class AnswerPipeline:
         phrases = PHRASES[s.language]
         snapshot = self.retriever.index.snapshot
         drafts: list[tuple[Part, Draft]] = []
-        self.retriever.prefetch_vectors([p.query for p in parts])
-        for part in parts:
-            plan = self.retriever.plan(part.query, s.query_language)
-            chunks = self.retriever.search(part.query, k=max(s.top_k, 8), filters=s.filters,
-                                           language=s.query_language)
-            chunks = self.reranker.rerank(part.query, chunks, plan)
+        for part, plan, chunks in self._retrieve_parts(s, parts, k=max(s.top_k, 8)):
             idf = idf_table(snapshot, list(plan.weights))
             draft = self.answerer.select(part.text, chunks, plan.weights, idf, plan.act_keys, plan.language,
                                          constraints_from=part.query, max_quotes=2, cluster_keys=plan.cluster_keys,
@@ -261,18 +256,24 @@ class AnswerPipeline:
             parts = [Part(p.text, p.query + context) for p in parts]
         return parts
 
+    def _retrieve_parts(self, s: AnswerState, parts: list[Part], k: int
+                        ) -> list[tuple[Part, QueryPlan, list[StoredChunk]]]:
+        """Each part retrieved and reranked on its own; the parts' questions embedded in one batch."""
+        self.retriever.prefetch_vectors([p.query for p in parts])
+        out = []
+        for part in parts:
+            plan = self.retriever.plan(part.query, s.query_language)
+            found = self.retriever.search(part.query, k=k, filters=s.filters, language=s.query_language)
+            out.append((part, plan, self.reranker.rerank(part.query, found, plan)))
+        return out
+
     def order_llm_sources(self, s: AnswerState) -> None:
         """The model sees LLM_SOURCES passages: for a multi-part question, the best passages of each part in
         turn, so that no part is left without a source."""
         parts = self._parts(s)
         if len(parts) < 2:
             return
-        self.retriever.prefetch_vectors([p.query for p in parts])
-        per_part = []
-        for part in parts:
-            plan = self.retriever.plan(part.query, s.query_language)
-            found = self.retriever.search(part.query, k=LLM_SOURCES, filters=s.filters, language=s.query_language)
-            per_part.append(self.reranker.rerank(part.query, found, plan))
+        per_part = [chunks for _part, _plan, chunks in self._retrieve_parts(s, parts, k=LLM_SOURCES)]
         ordered: dict[str, StoredChunk] = {}
         for rank in range(LLM_SOURCES):
             for found in per_part:
