@@ -37,7 +37,9 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-CORPUS = ROOT / "corpus"
+CORPUS = ROOT / "corpus"  # the sample corpus; --corpus evals/realistic checks against the realistic one
+SOURCES = CORPUS / "sources"
+FILES = CORPUS
 QUESTIONS = HERE / "questions.yaml"
 HELDOUT = HERE / "heldout.yaml"
 
@@ -112,13 +114,13 @@ def load_catalog() -> dict[str, dict]:
 def doc_text(doc_id: str, info: dict) -> str | None:
     """Plain text of a document, or None when it does not exist (yet)."""
     file = info.get("file")
-    path = CORPUS / file if file else None
+    path = FILES / file if file else None
     if path is None or not path.exists():
-        hits = [p for p in CORPUS.rglob(f"{doc_id}.*") if "sources" not in p.parts]
+        hits = [p for p in FILES.rglob(f"{doc_id}.*") if "sources" not in p.parts]
         path = hits[0] if hits else None
     suffix = path.suffix.lower() if path else Path(file or "").suffix.lower()
     if suffix in {".pdf", ".docx"} or path is None:
-        src = CORPUS / "sources" / f"{doc_id}.md"
+        src = SOURCES / f"{doc_id}.md"
         if src.exists():
             return src.read_text(encoding="utf-8")
         return None
@@ -146,7 +148,15 @@ def main() -> int:
                         help="check a held-out file instead (default heldout.yaml): ids with the file's own prefix "
                              "(h001..., t001...), every per-item rule, no composition minimums and no corpus "
                              "coverage (small sets written after tuning, see README)")
+    parser.add_argument("--corpus", default=None, metavar="DIR",
+                        help="check against another corpus folder: its catalog.yaml, its files under DIR/corpus "
+                             "and its text sources under DIR/sources (the realistic corpus: evals/realistic)")
     args = parser.parse_args()
+    if args.corpus:
+        global CORPUS, SOURCES, FILES
+        CORPUS = Path(args.corpus).resolve()
+        SOURCES = CORPUS / "sources"
+        FILES = CORPUS / "corpus" if (CORPUS / "corpus").is_dir() else CORPUS
     questions = Path(args.heldout) if args.heldout else QUESTIONS
     prefix = "q"
     if args.heldout:
