@@ -12,6 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingest.blocks import Block, LoadedDocument, LoadError
+from ingest.html import load_html
+from ingest.pdf import load_pdf
+from ingest.tables import table_text
 
 log = logging.getLogger(__name__)
 
@@ -25,17 +28,12 @@ STRUCTURE_HEADING = re.compile(
 )
 
 
-# Running page numbers ("Pagina 2", "Pag. 2 di 4", "Page 3 of 5", "- 2 -") are not content.
-PAGE_FURNITURE = re.compile(r"^(?:(?:Pagina|Pag\.|Page|p\.)\s*\d+(?:\s*(?:di|of|/)\s*\d+)?|-\s*\d+\s*-|\d{1,3})$",
-                            re.IGNORECASE)
-
-
 def _clean(text: str) -> str:
     text = text.replace("\u00ad", "").replace("\r", "")
     return _WS.sub(" ", text).strip()
 
 
-def _is_heading_line(line: str, next_line: str | None) -> bool:
+def is_heading_line(line: str, next_line: str | None = None) -> bool:
     if STRUCTURE_HEADING.match(line):
         return True
     if len(line) > 90 or len(line) < 3 or line[-1] in ".,;:" or re.match(r"^(?:[-•*]|\d+[.)]|[a-z]\))\s", line):
@@ -71,7 +69,7 @@ def _lines_to_blocks(lines: list[str], page: int | None) -> list[Block]:
             flush()
             continue
         nxt = next((_clean(x) for x in lines[i + 1 :] if _clean(x)), None)
-        if not buf and _is_heading_line(line, nxt):
+        if not buf and is_heading_line(line, nxt):
             blocks.append(Block("heading", line, level=2, page=page))
             continue
         if buf and re.match(r"^(?:[-•*–]|\d+\.|[a-z]\))\s", line):
@@ -85,91 +83,6 @@ def _lines_to_blocks(lines: list[str], page: int | None) -> list[Block]:
             flush()
     flush()
     return blocks
-
-
-def _pdf_page_lines(page) -> list[tuple[str, bool, float]]:  # noqa: ANN001 - a pypdf PageObject
-    """Lines of a page with their style (bold, font size), read through pypdf's text visitor."""
-    pieces: list[tuple[str, bool, float]] = []
-
-    def visitor(text, cm, tm, font_dict, font_size):  # noqa: ANN001, ANN202
-        name = str((font_dict or {}).get("/BaseFont", ""))
-        pieces.append((text, "bold" in name.lower() or "black" in name.lower(), float(font_size or 0)))
-
-    page.extract_text(visitor_text=visitor)
-    lines: list[tuple[str, bool, float]] = []
-    cur, bold_chars, chars, size = [], 0, 0, 0.0
-    for text, bold, fsize in pieces:
-        for j, part in enumerate(text.split("\n")):
-            if j:
-                lines.append(("".join(cur), chars > 0 and bold_chars / chars > 0.6, size))
-                cur, bold_chars, chars, size = [], 0, 0, 0.0
-            if part.strip():
-                cur.append(part)
-                n = len(part.strip())
-                chars += n
-                bold_chars += n if bold else 0
-                size = max(size, fsize)
-            elif part:
-                cur.append(part)
-    lines.append(("".join(cur), chars > 0 and bold_chars / chars > 0.6, size))
-    return lines
-
-
-def load_pdf(path: Path) -> LoadedDocument:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted:
-            try:
-                if not reader.decrypt(""):
-                    raise LoadError("encrypted PDF (a password is required)")
-            except LoadError:
-                raise
-            except Exception as exc:
-                raise LoadError(f"encrypted PDF that cannot be opened: {exc}") from exc
-        pages = [[(_clean(t), b, s) for t, b, s in _pdf_page_lines(page)] for page in reader.pages]
-        title = None
-        if reader.metadata and reader.metadata.title:
-            title = str(reader.metadata.title).strip() or None
-    except LoadError:
-        raise
-    except Exception as exc:  # pypdf raises many kinds on malformed files
-        if isinstance(exc, PdfReadError | ValueError | KeyError | TypeError | OSError | AssertionError):
-            raise LoadError(f"corrupt or unreadable PDF: {exc}") from exc
-        raise LoadError(f"corrupt or unreadable PDF: {type(exc).__name__}: {exc}") from exc
-    sizes: dict[float, int] = {}
-    for lines in pages:
-        for text, _bold, size in lines:
-            sizes[round(size, 1)] = sizes.get(round(size, 1), 0) + len(text)
-    body = max(sizes, key=sizes.get) if sizes else 0.0
-    heading_sizes = sorted({round(s, 1) for lines in pages for t, b, s in lines
-                            if t and (b or s > body + 1) and s >= body}, reverse=True)
-    blocks: list[Block] = []
-    for number, lines in enumerate(pages, start=1):
-        body_lines: list[str] = []
-        for i, (text, bold, size) in enumerate(lines):
-            if not text or PAGE_FURNITURE.match(text):
-                continue
-            styled = (bold or size > body + 1) and size >= body and len(text) < 200
-            if styled:
-                blocks.extend(_lines_to_blocks(body_lines, page=number))
-                body_lines = []
-                level = min(heading_sizes.index(round(size, 1)) + 1, 4) if round(size, 1) in heading_sizes else 2
-                prev = blocks[-1] if blocks else None
-                prev_line = lines[i - 1] if i else None
-                if (prev is not None and prev.kind == "heading" and prev.level == level and prev.page == number
-                        and prev_line is not None and prev_line[1] == bold and prev_line[2] == size):
-                    prev.text = f"{prev.text} {text}"  # a heading wrapped over two lines
-                else:
-                    blocks.append(Block("heading", text, level=level, page=number))
-            else:
-                body_lines.append(text)
-        blocks.extend(_lines_to_blocks(body_lines, page=number))
-    if not title:
-        title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
-    return LoadedDocument(blocks=blocks, title=title, pages=len(pages))
 
 
 def load_docx(path: Path) -> LoadedDocument:
@@ -211,58 +124,10 @@ def load_docx(path: Path) -> LoadedDocument:
             page += breaks
         elif tag == "tbl":
             table = Table(child, document)
-            rows = []
-            for row in table.rows:
-                cells = [_clean(c.text) for c in row.cells]
-                deduped = [c for i, c in enumerate(cells) if i == 0 or c != cells[i - 1]]  # merged cells
-                rows.append(" | ".join(deduped))
-            if rows:
-                blocks.append(Block("table", "\n".join(rows), page=page))
+            text = table_text([[c.text for c in row.cells] for row in table.rows])
+            if text:
+                blocks.append(Block("table", text, page=page))
     return LoadedDocument(blocks=blocks, title=title, pages=page)
-
-
-_HTML_DROP = ["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template", "svg",
-              "iframe", "button"]
-
-
-def load_html(path: Path) -> LoadedDocument:
-    from bs4 import BeautifulSoup
-
-    raw = path.read_bytes()
-    soup = BeautifulSoup(raw, "lxml")
-    title = soup.title.get_text(" ", strip=True) if soup.title else None
-    for tag in soup(_HTML_DROP):
-        tag.decompose()
-    for tag in soup.select("[role=navigation], [aria-hidden=true], .cookie, #cookie-banner"):
-        tag.decompose()
-    root = soup.find("main") or soup.find("article") or soup.find(attrs={"role": "main"}) or soup.body or soup
-    blocks: list[Block] = []
-    for el in root.find_all(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "table", "pre", "blockquote",
-                             "dt", "dd"]):
-        if el.find_parent(["table"]) is not None and el.name != "table":
-            continue
-        if el.name in ("p", "li") and el.find_parent(["li", "blockquote"]) is not None and el.name != "li":
-            continue
-        if el.name == "table":
-            rows = []
-            for tr in el.find_all("tr"):
-                cells = [_clean(c.get_text(" ", strip=True)) for c in tr.find_all(["th", "td"])]
-                if any(cells):
-                    rows.append(" | ".join(cells))
-            if rows:
-                blocks.append(Block("table", "\n".join(rows)))
-            continue
-        text = _clean(el.get_text(" ", strip=True))
-        if not text:
-            continue
-        if el.name[0] == "h":
-            blocks.append(Block("heading", text, level=int(el.name[1])))
-        elif el.name in ("li", "dd"):
-            blocks.append(Block("list_item", text))
-        else:
-            blocks.append(Block("paragraph", text))
-    h1 = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
-    return LoadedDocument(blocks=blocks, title=h1 or title)
 
 
 def load_markdown_text(text: str) -> LoadedDocument:
@@ -273,7 +138,7 @@ def load_markdown_text(text: str) -> LoadedDocument:
     blocks: list[Block] = []
     in_list = 0
     i = 0
-    table_rows: list[str] | None = None
+    table_rows: list[list[str]] | None = None
     row: list[str] = []
     while i < len(tokens):
         tok = tokens[i]
@@ -292,12 +157,12 @@ def load_markdown_text(text: str) -> LoadedDocument:
             table_rows = []
         elif tok.type == "table_close":
             if table_rows:
-                blocks.append(Block("table", "\n".join(table_rows)))
+                blocks.append(Block("table", table_text(table_rows)))
             table_rows = None
         elif tok.type == "tr_open":
             row = []
         elif tok.type == "tr_close" and table_rows is not None:
-            table_rows.append(" | ".join(row))
+            table_rows.append(row)
         elif tok.type == "inline" and table_rows is not None:
             row.append(_clean(_strip_md_inline(tok.content)))
         elif tok.type == "inline":

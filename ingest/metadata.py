@@ -9,7 +9,7 @@ from typing import Any
 
 from rag.acts import act_keys, parse_acts, parse_dates
 
-PIPELINE_VERSION = "3"  # bump when loading or splitting changes, so stored documents are redone
+PIPELINE_VERSION = "4"  # bump when loading or splitting changes, so stored documents are redone
 
 
 @lru_cache(maxsize=1)

@@ -113,7 +113,26 @@ def build_units(blocks: list[Block], act_like: bool = False) -> list[Unit]:
         else:
             current = Unit(path(), [i], False)
             units.append(current)
-    return units
+    return _headings_into_bodies(units, blocks)
+
+
+def _headings_into_bodies(units: list[Unit], blocks: list[Block]) -> list[Unit]:
+    """A heading with no text of its own ("Articolo 2 - Aree tecnologiche", a title, an annex heading before
+    its first comma) opens the next unit instead of standing alone: a chunk holding only a heading matches
+    the question's words best and answers nothing."""
+    out: list[Unit] = []
+    carry: list[int] = []
+    for unit in units:
+        if all(blocks[i].kind == "heading" for i in unit.block_ids):
+            carry += unit.block_ids
+            continue
+        if carry:
+            unit = Unit(unit.path, carry + unit.block_ids, True)
+            carry = []
+        out.append(unit)
+    if carry:
+        out.append(Unit([], carry, True))
+    return out
 
 
 class Splitter:

@@ -65,11 +65,12 @@ def test_docx_loader_reads_heading_styles_as_headings(sample_dir: Path) -> None:
     assert doc.title == mf.DOCX_TITLE
 
 
-def test_docx_loader_keeps_tables_row_by_row(sample_dir: Path) -> None:
+def test_docx_loader_keeps_each_table_row_with_its_column_headers(sample_dir: Path) -> None:
     doc = load_file(sample_dir / "decreto-prova.docx")
     tables = [b for b in doc.blocks if b.kind == "table"]
     assert len(tables) == 1
-    assert tables[0].text.splitlines() == [" | ".join(row) for row in mf.DOCX_TABLE]
+    (h1, h2), *rows = mf.DOCX_TABLE
+    assert tables[0].text.splitlines() == [f"{h1}: {a}; {h2}: {b}" for a, b in rows]
     order = [b.text[:20] for b in doc.blocks]
     assert order.index(tables[0].text[:20]) == order.index("1. È approvata la gr") + 1  # where it stood
 
@@ -212,3 +213,59 @@ def test_pdf_without_text_layer_is_refused(tmp_path: Path) -> None:
     pdf.output(str(path))
     with pytest.raises(LoadError, match="no extractable text"):
         load_file(path)
+
+
+# --- documents as they really are ----------------------------------------------------------------------
+
+
+def test_pdf_running_header_footer_and_page_numbers_are_dropped(tmp_path: Path) -> None:
+    doc = load_file(mf.act_with_furniture_pdf(tmp_path / "atto.pdf"))
+    text = doc.layout()[0]
+    assert doc.pages == 3
+    assert mf.RUNNING_HEADER not in text and mf.RUNNING_FOOTER not in text
+    assert "Pag." not in text
+
+
+def test_pdf_sentence_cut_by_a_page_break_is_one_block_on_the_page_it_starts(tmp_path: Path) -> None:
+    doc = load_file(mf.act_with_furniture_pdf(tmp_path / "atto.pdf"))
+    block = _block_with(doc, "compresa tra un minimo di 5")
+    assert mf.CUT_SENTENCE in block.text
+    assert block.page == 1
+
+
+def test_pdf_table_rows_keep_their_column_headers_and_page(tmp_path: Path) -> None:
+    doc = load_file(mf.act_with_furniture_pdf(tmp_path / "atto.pdf"))
+    table = next(b for b in doc.blocks if b.kind == "table")
+    (h1, h2, h3), *rows = mf.PDF_TABLE
+    assert table.text.splitlines() == [f"{h1}: {a}; {h2}: {b}; {h3}: {c}" for a, b, c in rows]
+    assert table.page == 3
+
+
+def test_html_faq_accordion_keeps_each_question_as_a_heading_before_its_answer(tmp_path: Path) -> None:
+    doc = load_file(mf.accordion_html(tmp_path / "faq.html"))
+    texts = [(b.kind, b.text) for b in doc.blocks]
+    for question, answer in ((mf.ACCORDION_QUESTION, mf.ACCORDION_ANSWER), (mf.SUMMARY_QUESTION, mf.SUMMARY_ANSWER),
+                             (mf.DT_QUESTION, mf.DT_ANSWER)):
+        q = texts.index(("heading", question))
+        assert texts[q + 1][1] == answer
+
+
+def test_html_cookie_banner_share_bar_menus_and_footer_are_dropped(tmp_path: Path) -> None:
+    text = load_file(mf.accordion_html(tmp_path / "faq.html")).layout()[0]
+    for sentinel in (mf.COOKIE_SENTINEL, mf.SHARE_SENTINEL, "FOOTERSENTINEL", "Bandi", "Accetta"):
+        assert sentinel not in text
+
+
+def test_html_table_rows_keep_headers_under_the_caption(tmp_path: Path) -> None:
+    doc = load_file(mf.accordion_html(tmp_path / "faq.html"))
+    table = next(b for b in doc.blocks if b.kind == "table")
+    (h1, h2), *rows = mf.HTML_TABLE
+    assert table.text.splitlines() == ["Parametri dei progetti Zefiro"] + [f"{h1}: {a}; {h2}: {b}" for a, b in rows]
+
+
+def test_markdown_table_rows_keep_their_column_headers(tmp_path: Path) -> None:
+    path = tmp_path / "note.md"
+    path.write_text("# Nota\n\n| Area | Cluster |\n|---|---|\n| Aerospazio | CTNA |\n| Energia | Cluster Energia |\n",
+                    encoding="utf-8")
+    table = next(b for b in load_file(path).blocks if b.kind == "table")
+    assert table.text.splitlines() == ["Area: Aerospazio; Cluster: CTNA", "Area: Energia; Cluster: Cluster Energia"]

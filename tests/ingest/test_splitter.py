@@ -105,10 +105,21 @@ def test_docx_table_stays_whole_with_the_comma_that_introduces_it(
     ingestor: Ingestor, sample_dir: Path
 ) -> None:
     _text, chunks = chunks_of(ingestor, sample_dir / "decreto-prova.docx")
-    chunk = the_chunk_with(chunks, "Fabbrica Intelligente | 12.500.000 euro")
-    assert "Agrifood Quercitrina | 9.800.000 euro" in chunk.text
-    assert chunk.text.startswith("1. È approvata la graduatoria")
+    chunk = the_chunk_with(chunks, "Cluster: Fabbrica Intelligente; Contributo: 12.500.000 euro")
+    assert "Cluster: Agrifood Quercitrina; Contributo: 9.800.000 euro" in chunk.text
+    # The article's heading has no text of its own: it opens the chunk of its first comma.
+    assert chunk.text.startswith("Art. 1 - Approvazione della graduatoria\n\n1. È approvata la graduatoria")
     assert chunk.section == "Art. 1 - Approvazione della graduatoria > comma 1"
+
+
+@pytest.mark.parametrize("name", ["avviso-prova.pdf", "decreto-prova.docx"])
+def test_no_chunk_holds_only_headings(ingestor: Ingestor, sample_dir: Path, name: str) -> None:
+    from ingest.loaders import load_file
+
+    headings = {b.text for b in load_file(sample_dir / name).blocks if b.kind == "heading"}
+    _text, chunks = chunks_of(ingestor, sample_dir / name)
+    for chunk in chunks:
+        assert not set(p.strip() for p in chunk.text.split("\n\n")) <= headings, chunk.text
 
 
 @pytest.mark.parametrize("name", ALL_SAMPLES)
