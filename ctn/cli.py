@@ -189,6 +189,40 @@ def serve(
                 log_level="info", proxy_headers=True)
 
 
+@app.command()
+def train(
+    out: Annotated[Path | None, typer.Option("--out", help="Where to write the model (default: the packaged one, "
+                                             "rag/data/model/answerer).")] = None,
+    squad_questions: Annotated[int, typer.Option("--squad", min=0, help="SQuAD-it training questions (0: none).")
+                               ] = 1500,
+    cache: Annotated[Path | None, typer.Option("--cache", help="Keep the collected evidence in this file and "
+                                               "reuse it (while retrieval and the sets are unchanged).")] = None,
+    compare: Annotated[bool, typer.Option("--compare", help="Also compare the unit scorers side by side on the "
+                                          "development sets, a fine-tuned cross-encoder included (slow).")] = False,
+) -> None:
+    """Train the extractive answerer on the tuning sets; choose its threshold on the development sets."""
+    from evals.progress import bars
+    from evals.train import MODEL_DIR
+    from evals.train import train as run_training
+
+    target = out or MODEL_DIR / "answerer"
+    with bars(True) as b:
+        manifest = run_training(_service(), b, out=target, squad_questions=squad_questions, cache=cache,
+                                compare=compare)
+    chosen = manifest["metrics"]["chosen"]
+    table = Table(title=f"Trained {target} ({manifest['metrics']['seconds']:.0f} s)")
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    for name, value in manifest["metrics"]["unit_scorers_out_of_fold"].items():
+        table.add_row(f"unit scorer {name} (out of fold)", json.dumps(value))
+    table.add_row("threshold (chosen on the development sets)", f"{chosen['threshold']:.3f}")
+    for key in ("key_facts", "refusals", "false_refusals", "right_of_answered", "answered"):
+        table.add_row(f"development: {key.replace('_', ' ')}", f"{chosen[key] * 100:.1f}%")
+    console.print(table)
+    for name, row in (manifest.get("comparison") or {}).items():
+        console.print(f"{name}: " + ", ".join(f"{k} {v * 100:.1f}%" for k, v in row["key_facts"].items()))
+
+
 from ctn.bench import app as bench_app  # noqa: E402 - the benchmarks, a sub-app
 
 app.add_typer(bench_app, name="bench")

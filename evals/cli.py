@@ -129,8 +129,41 @@ def squad(subset: Subset = None, as_json: AsJson = False,
     _emit(results, as_json, _show_squad)
 
 
+Blind = Annotated[bool, typer.Option("--blind", help="Also run the blind sets (once, at the end of a piece of "
+                                                   "work; then move them to development in evals/sets.yaml).")]
+
+
+def _show_sets(sets: list[dict]) -> None:
+    table = Table(title="Question sets")
+    for col in ("set", "purpose", "n", "key facts", "refusals", "false ref.", "right/answered", "answered",
+                "citations", "top-8 holds"):
+        table.add_column(col, justify="left" if col in ("set", "purpose") else "right")
+    for e in sets:
+        if "answers" not in e:
+            table.add_row(e["name"], e["purpose"], "–", "not run")
+            continue
+        a = e["answers"]
+        table.add_row(e["name"], e["purpose"], str(e["questions"]),
+                      *[f"{a[k]['rate'] * 100:.1f}%" for k in ("key_fact_accuracy", "refusal_accuracy",
+                                                              "false_refusal_rate", "right_of_answered",
+                                                              "answered_share", "citation_validity",
+                                                              "retrieval_top8_key_facts")])
+    console.print(table)
+
+
+@app.command()
+def sets(subset: Subset = None, as_json: AsJson = False, blind: Blind = False) -> None:
+    """Answers on every question set of evals/sets.yaml, each on its own corpus, with its purpose."""
+    from evals.progress import bars
+    from evals.suite import run_sets
+
+    with bars(not as_json) as b:
+        results = run_sets(make_service(), b, subset=subset, blind=blind)
+    _emit(results, as_json, _show_sets)
+
+
 @app.command("all")
-def run_all(subset: Subset = None, as_json: AsJson = False,
+def run_all(subset: Subset = None, as_json: AsJson = False, blind: Blind = False,
             report: Annotated[Path, typer.Option("--report", help="Where to write the Markdown report.")] = Path(
                 "docs/evals.md")) -> None:
     """Everything above, side by side, and the report (docs/evals.md + docs/img/retrieval-comparison.png)."""
@@ -138,9 +171,10 @@ def run_all(subset: Subset = None, as_json: AsJson = False,
     from evals.suite import run_all as run
 
     with bars(not as_json) as b:
-        results = run(make_service(), b, subset=subset, report=report)
+        results = run(make_service(), b, subset=subset, report=report, blind=blind)
 
     def show(r: dict) -> None:
+        _show_sets(r["sets"])
         _show_gold(r["gold"])
         _show_scifact(r["scifact"])
         _show_squad(r["squad"])

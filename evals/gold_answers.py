@@ -1,8 +1,11 @@
-"""Answers over the gold set: key facts, citation validity, refusals, language, per-step latency.
+"""Answers over a question set: key facts, citation validity, refusals, language, selective QA, retrieval,
+per-step latency.
 
-Every item goes through ``AnswerPipeline.run`` exactly as a user's question would (a follow-up with its
+Every item goes through ``AnswerPipeline`` exactly as a user's question would (a follow-up with its
 ``history``, no language hint). A key fact counts only in an answered response: a refusal that names the
-closest documents must not score by accident.
+closest documents must not score by accident. Beside the answer, the run keeps the answerer's calibrated
+confidence (for the risk-coverage curve) and whether the top 8 retrieved chunks of each part held every key
+fact (what retrieval gave the answerer to work with).
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from evals.gold_retrieval import groups
 from evals.metrics import percentiles, share
 from evals.progress import Bars
 from evals.runs import forget_query_vectors
+from rag.pipeline import to_answer
+
+RETRIEVAL_K = 8
 
 
 def _chunk_reader(store):  # noqa: ANN001, ANN202 - rag.store.Store
@@ -33,7 +39,9 @@ def evaluate(svc, items: list[GoldItem], bars: Bars) -> dict:  # noqa: ANN001
     with bars.task("gold answers", len(items)) as advance:
         for item in items:
             t0 = time.perf_counter()
-            answer = svc.pipeline.run(item.question, history=list(item.history) or None).to_dict()
+            state = svc.pipeline.state(item.question, history=list(item.history) or None)
+            answer = to_answer(state).to_dict()
+            top = " ".join(c.text for ev in state.evidence for c in ev.chunks[:RETRIEVAL_K])
             wall_ms = (time.perf_counter() - t0) * 1000
             answered = answer["status"] == "answered"
             quotes = " ".join(str(c.get("quote", "")) for c in answer.get("citations") or [])
@@ -49,6 +57,9 @@ def evaluate(svc, items: list[GoldItem], bars: Bars) -> dict:  # noqa: ANN001
                     "markers_ok": check.markers_ok, "quotes_ok": check.quotes_ok, "numbers_ok": check.numbers_ok,
                     "problems": check.describe()},
                 "n_citations": len(answer.get("citations") or []),
+                "confidence": state.draft.confidence if state.draft is not None else 0.0,
+                "retrieval_holds": item.answerable and all_key_facts(item.key_facts, top),
+                "reason": state.reason,
                 "answer": answer["answer"],
             })
             advance()
@@ -86,6 +97,9 @@ def summarise(items: list[GoldItem], rows: list[dict]) -> dict:
                                             if "out_of_domain" not in r["tags"]),
         "false_refusal_rate": share(r["status"] != "answered" for r in answerable),
         "language_match": share(r["language"] == r["lang"] for r in rows),
+        "answered_share": share(r["status"] == "answered" for r in rows),
+        "right_of_answered": share(r["answerable"] and r["key_facts"] for r in answered),
+        "retrieval_top8_key_facts": share(r["retrieval_holds"] for r in answerable),
         "statuses": statuses,
         "key_facts_by_group": {g: share(by_id[i.id]["key_facts"] for i in members)
                                for g, members in groups(answerable_items).items()},

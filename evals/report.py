@@ -43,10 +43,10 @@ def _meta(meta: dict) -> list[str]:
 
 
 def _gold(gold: dict) -> list[str]:
-    ret, ans = gold["retrieval"], gold["answers"]
-    lines = ["## Gold set", "",
-             f"`{gold['gold_file']}`: {gold['questions']} questions ({ans['answerable']} answerable, "
-             f"{ans['unanswerable']} unanswerable){' — subset of the first ' + str(gold['subset']) if gold.get('subset') else ''}. "
+    ret, ans = gold["retrieval"], gold.get("answers")
+    lines = ["## Gold set: retrieval", "",
+             f"`{gold['gold_file']}`: {gold['questions']} questions"
+             f"{' — subset of the first ' + str(gold['subset']) if gold.get('subset') else ''}. "
              f"Corpus: {gold['corpus']['documents']} documents, {gold['corpus']['chunks']} chunks"
              f"{' (ingested for this run)' if gold['corpus'].get('ingested') else ''}.", "",
              "### Retrieval", "",
@@ -69,6 +69,8 @@ def _gold(gold: dict) -> list[str]:
             for name, c in ret["configs"].items()]
     lines += _table(["configuration"] + group_names, rows)
 
+    if not ans:
+        return lines
     lines += ["### Answers", "",
               "Every item through `AnswerPipeline.run` (follow-ups with their `history`, no language hint). "
               "Key facts: every key-fact group has an alternative in the answer (case-insensitive, whitespace-"
@@ -113,26 +115,108 @@ def _answers(ans: dict) -> list[str]:
     return lines
 
 
-HELDOUT_NOTES = {
-    "heldout.yaml": "written after the answerer had been tuned on the gold set, by a writer who saw neither the "
-                    "code nor any answer. Its first run was blind (key facts 63.3%, refusals 50.0%, false "
-                    "refusals 3.3%); its failures were then read to fix generic faults (who-is-asking framing, "
-                    "two questions in a row, generic words in routing, glossary gaps), so it is now a development "
-                    "set.",
-    "heldout2.yaml": "written later still, in the same way, and never looked at before this run: the blind "
-                     "measurement of the answerer on questions it was not tuned on.",
-}
+PURPOSE = {"tuning": "tuning (trained on)", "development": "development (threshold chosen on it; never trained on)",
+           "blind": "blind (run once, at the end)"}
 
 
-def _heldout(held: dict) -> list[str]:
-    ans = held["answers"]
-    name = held["gold_file"].rsplit("/", 1)[-1]
-    lines = [f"## Held-out questions: `{name}`", "",
-             f"`{held['gold_file']}`: {held['questions']} questions ({ans['answerable']} answerable, "
-             f"{ans['unanswerable']} unanswerable) in the gold set's format, "
-             + HELDOUT_NOTES.get(name, "written after the answerer had been tuned on the gold set.")
-             + " Same pipeline, same checks as the gold set.", ""]
-    return lines + _answers(ans)
+def _sets(sets: list[dict]) -> list[str]:
+    lines = ["## Question sets side by side", "",
+             "Every set through the same pipeline (`AnswerPipeline`, follow-ups with their history), each on its "
+             "own corpus (`evals/sets.yaml`): the sample corpus with its catalog, the realistic corpus of documents "
+             "written in the style of real acts and pages, ingested without a catalog as a user's folder would be. "
+             "*Purpose* says what the set was used for: **tuning** sets are the answerer's training data, "
+             "**development** sets chose its threshold and were read for generic faults but never trained on, "
+             "**blind** sets were written by people who saw neither the code nor any answer and run once. "
+             "Key facts: share of answerable questions whose answer holds every key fact; refusals: share of "
+             "unanswerable questions not answered; false refusals: share of answerable questions not answered; "
+             "*right of answered* and *answered* are the help desk's view (selective QA): of the answers given, "
+             "how many hold every key fact (an answered unanswerable question counts as wrong), and how many "
+             "questions get an answer. *Top-8 holds*: share of answerable questions whose 8 best chunks (per part) "
+             "hold every key fact, what retrieval gave the answerer.", ""]
+    rows = []
+    for e in sets:
+        if "answers" not in e:
+            rows.append([e["name"], e["corpus"], PURPOSE[e["purpose"]], "–", f"not run ({e['skipped']})"]
+                        + ["–"] * 7)
+            continue
+        a = e["answers"]
+        rows.append([e["name"], e["corpus"], PURPOSE[e["purpose"]], str(e["questions"]), _pct(a["key_fact_accuracy"]),
+                     _pct(a["refusal_accuracy"]), _pct(a["false_refusal_rate"]), _pct(a["right_of_answered"]),
+                     _pct(a["answered_share"]), _pct(a["citation_validity"]), _pct(a["language_match"]),
+                     _pct(a["retrieval_top8_key_facts"])])
+    lines += _table(["set", "corpus", "purpose", "questions", "key facts", "refusals", "false refusals",
+                     "right of answered", "answered", "citations valid", "language", "top-8 holds"], rows)
+    for e in sets:
+        if "answers" in e:
+            lines += [f"<details><summary>{e['name']}: <code>{e['file']}</code>, {e['note']}</summary>", ""]
+            lines += _answers(e["answers"]) + ["</details>", ""]
+    return lines
+
+
+def _curve(model: dict) -> list[str]:
+    metrics = (model or {}).get("metrics") or {}
+    curve = metrics.get("development_curve") or []
+    if not curve:
+        return []
+    chosen = metrics.get("chosen", {}).get("threshold")
+    lines = ["## Calibrated abstention: the refusal / false-refusal curve", "",
+             "The answerer answers a question part when the calibrator's probability that its answer holds every "
+             "key fact reaches the threshold. `ctn train` measures every threshold on the development sets "
+             "(answers built offline exactly as the pipeline builds them) and keeps the one that maximises "
+             "key-fact accuracy plus refusal accuracy; the chosen row is in bold.", ""]
+    rows = []
+    for r in curve[::2] + ([c for c in curve if c["threshold"] == chosen] if chosen else []):
+        row = [f"{r['threshold']:.3f}", f"{r['key_facts'] * 100:.1f}%", f"{r['refusals'] * 100:.1f}%",
+               f"{r['false_refusals'] * 100:.1f}%", f"{r['right_of_answered'] * 100:.1f}%",
+               f"{r['answered'] * 100:.1f}%"]
+        if r["threshold"] == chosen:
+            row = [f"**{c}**" for c in row]
+        rows.append(row)
+    rows = sorted({tuple(r) for r in rows}, key=lambda r: float(r[0].strip("*")))
+    return lines + _table(["threshold", "key facts", "refusals", "false refusals", "right of answered", "answered"],
+                          [list(r) for r in rows])
+
+
+def _model(model: dict) -> list[str]:
+    if not model:
+        return []
+    m = model.get("metrics") or {}
+    lines = ["## The answerer's models", "",
+             f"Trained by `ctn train` on {model.get('trained_at')} at commit `{str(model.get('code_version'))[:10]}` "
+             f"({', '.join(f'{k} {v}' for k, v in (model.get('libraries') or {}).items())}); training data: "
+             + ", ".join(f"`{d['file']}`" for d in (model.get("data") or {}).values() if d["purpose"] == "tuning")
+             + f", and {model.get('squad_it_train', {}).get('questions', 0)} SQuAD-it questions of the "
+             "even-numbered articles. Unit scorers, out of fold (questions held out by fold): precision at 1 "
+             "of the unit ranking on answerable single-part questions whose units hold a key fact.", ""]
+    rows = [[name, _f(v.get("p_at_1_own")), _f(v.get("p_at_1_squad"))]
+            for name, v in (m.get("unit_scorers_out_of_fold") or {}).items()]
+    lines += _table(["unit scorer", "P@1, our questions", "P@1, SQuAD-it"], rows)
+    comparison = model.get("comparison") or {}
+    if comparison:
+        lines += ["Side by side on the development sets (same evidence, same selection and threshold rule; "
+                  "key facts with every answer given, i.e. before abstention):", ""]
+        sets = sorted({k for v in comparison.values() for k in v.get("key_facts", {})})
+        rows = [[name] + [f"{v['key_facts'].get(s, 0) * 100:.1f}%" for s in sets] + [v.get("note", "")]
+                for name, v in comparison.items()]
+        lines += _table(["answerer"] + sets + ["note"], rows)
+    return lines
+
+
+def _rules(rules: dict) -> list[str]:
+    from evals.rulecount import BEFORE
+
+    if not rules:
+        return []
+    now = rules["now"]
+    lines = ["## Hand-written rules in the answering core", "",
+             "Counted by `evals/rulecount.py` from the source (regular expressions and their alternatives, "
+             "number literals other than 0 and 1, literal word lists of five or more). Word lists and patterns "
+             "that stayed generic now live in per-language data files under `rag/data/` and are not counted.", ""]
+    return lines + _table(["", "files", "regular expressions", "alternatives", "numeric constants", "word lists"], [
+        [f"before (commit {BEFORE['commit']})", str(BEFORE["files"]), str(BEFORE["regexes"]), str(BEFORE["alternatives"]),
+         str(BEFORE["numeric_constants"]), str(BEFORE["word_lists"])],
+        ["now", str(now["files"]), str(now["regexes"]), str(now["alternatives"]), str(now["numeric_constants"]),
+         str(now["word_lists"])]])
 
 
 def _store(store: dict) -> str:
@@ -182,10 +266,13 @@ def render(results: dict, image: str | None) -> str:
     lines = ["# Evaluation report", ""] + _meta(results["meta"])
     if image:
         lines += [f"![Retrieval comparison]({image})", ""]
+    if results.get("sets"):
+        lines += _sets(results["sets"])
+    lines += _curve(results.get("model") or {})
+    lines += _model(results.get("model") or {})
+    lines += _rules(results.get("rules") or {})
     if "gold" in results:
         lines += _gold(results["gold"])
-    for held in results.get("heldout") or []:
-        lines += _heldout(held)
     if "scifact" in results:
         lines += _scifact(results["scifact"])
     if "squad" in results:

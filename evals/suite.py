@@ -7,7 +7,7 @@ import os
 import time
 from pathlib import Path
 
-from evals import GOLD_PATH, HELDOUT2_PATH, HELDOUT_PATH, ROOT, gold_answers, gold_retrieval, scifact, squad
+from evals import GOLD_PATH, ROOT, gold_answers, gold_retrieval, scifact, squad
 from evals.gold import load_gold
 from evals.machine import describe
 from evals.progress import Bars
@@ -64,21 +64,60 @@ def run_squad(svc, bars: Bars, subset: int | None = None, max_passages: int | No
                      max_passages=max_passages, answers=answers, answer_limit=answer_limit)
 
 
-def run_all(svc, bars: Bars, subset: int | None = None, report: Path | None = None) -> dict:  # noqa: ANN001
+def run_sets(svc, bars: Bars, subset: int | None = None, blind: bool = False) -> list[dict]:  # noqa: ANN001
+    """Every question set of ``evals/sets.yaml`` on its corpus, in the registry's order; the blind sets only
+    when asked for (they are run once, at the end of a piece of work, and reported as blind)."""
+    from evals.sets import Services, load_sets
+
+    services = Services(svc)
+    out = []
+    for qset in load_sets()[1]:
+        if qset.purpose == "blind" and not blind:
+            out.append({"name": qset.name, "corpus": qset.corpus, "purpose": qset.purpose, "note": qset.note,
+                        "file": _display(qset.path), "skipped": "blind: run only with --blind"})
+            continue
+        items = qset.items()
+        items = items[:subset] if subset else items
+        target = services.get(qset.corpus)
+        snapshot = target.index.snapshot
+        out.append({"name": qset.name, "corpus": qset.corpus, "purpose": qset.purpose, "note": qset.note,
+                    "file": _display(qset.path), "questions": len(items),
+                    "corpus_size": {"documents": len(snapshot.docs), "chunks": len(snapshot)},
+                    "answers": gold_answers.evaluate(target, items, bars)})
+    return out
+
+
+def model_summary() -> dict:
+    """What the packaged answerer was trained on and how it was chosen (its manifest)."""
+    from rag.answering.model import default_model
+
+    manifest = default_model().manifest
+    return {k: manifest.get(k) for k in ("trained_at", "code_version", "libraries", "data", "squad_it_train",
+                                         "params", "metrics", "comparison")}
+
+
+def rule_counts() -> dict:
+    """Regular expressions, numeric constants and word lists in the answering core (evals.rulecount)."""
+    from evals.rulecount import CORE_AFTER, count_files
+
+    return {"files": [p.relative_to(ROOT).as_posix() for p in CORE_AFTER],
+            "now": count_files(CORE_AFTER).as_dict()}
+
+
+def run_all(svc, bars: Bars, subset: int | None = None, report: Path | None = None,  # noqa: ANN001
+            blind: bool = False) -> dict:
     started = time.perf_counter()
     results: dict = {"meta": describe(svc.settings, svc.retriever.config), "subset": subset}
     timings: dict[str, float] = {}
-    results["gold"] = run_gold(svc, bars, subset=subset)
+    results["gold"] = run_gold(svc, bars, subset=subset, answers=False)
     timings["gold: corpus check/ingest"] = results["gold"]["corpus"]["seconds"]
     timings["gold: retrieval (5 configurations + LangChain)"] = results["gold"]["retrieval"]["seconds"]
-    timings["gold: answers"] = results["gold"]["answers"]["seconds"]
-    results["heldout"] = []
-    for path in (HELDOUT_PATH, HELDOUT2_PATH):
-        if path.exists():
-            held = load_gold(path)
-            results["heldout"].append({"gold_file": _display(path), "questions": len(held),
-                                       "answers": gold_answers.evaluate(svc, held[:subset] if subset else held, bars)})
-            timings[f"held-out {path.name}: answers"] = results["heldout"][-1]["answers"]["seconds"]
+    results["sets"] = run_sets(svc, bars, subset=subset, blind=blind)
+    for entry in results["sets"]:
+        if "answers" in entry:
+            timings[f"{entry['name']}: answers"] = entry["answers"]["seconds"]
+    results["model"] = model_summary()
+    results["rules"] = rule_counts()
     results["scifact"] = run_scifact(svc, bars, subset=subset)
     timings["scifact (store " + ("reused" if results["scifact"]["store"]["reused"] else "built") + ")"] = \
         results["scifact"]["seconds"]

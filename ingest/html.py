@@ -110,6 +110,17 @@ def _walk(el, blocks: list[Block]) -> None:  # noqa: ANN001 - a bs4 Tag
     flush_loose()
 
 
+def _marked(li, text: str) -> str:  # noqa: ANN001 - a bs4 Tag
+    """A list item as it is shown: with its bullet ("- ") or its number ("3. ") before the text, so that it
+    reads as an item of the list its lead-in announces."""
+    if re.match(r"^(?:[-•*–]|\d{1,2}[.)]|[a-z]\))\s", text):
+        return text
+    parent = li.find_parent(["ol", "ul"])
+    if parent is not None and parent.name == "ol":
+        return f"{len(li.find_previous_siblings('li')) + 1}. {text}"
+    return f"- {text}"
+
+
 def _emit(el, blocks: list[Block]) -> None:  # noqa: ANN001
     name = el.name
     if name == "table":
@@ -133,7 +144,9 @@ def _emit(el, blocks: list[Block]) -> None:  # noqa: ANN001
         blocks.append(Block("heading", text, level=int(name[1])))
     elif name in ("summary", "dt"):
         blocks.append(Block("heading", text, level=4))
-    elif name in ("li", "dd"):
-        blocks.append(Block("list_item" if name == "li" else "paragraph", text))
+    elif name == "li":
+        blocks.append(Block("list_item", _marked(el, text)))
+    elif name == "dd":
+        blocks.append(Block("paragraph", text))
     else:
         blocks.append(Block("paragraph", text))

@@ -169,8 +169,9 @@ def load_markdown_text(text: str) -> LoadedDocument:
             content = _clean(_strip_md_inline(tok.content.replace("\n", " ")))
             if content:
                 prefix = ""
-                if in_list and tokens[i - 2].type == "list_item_open" and tokens[i - 2].info:
-                    prefix = f"{tokens[i - 2].info}. "
+                if in_list and tokens[i - 2].type == "list_item_open":
+                    # as shown: "3. " for an ordered item, "- " for a bullet
+                    prefix = f"{tokens[i - 2].info}. " if tokens[i - 2].info else "- "
                 blocks.append(Block("list_item" if in_list else "paragraph", prefix + content))
         elif tok.type in ("fence", "code_block"):
             content = tok.content.strip()

@@ -3,34 +3,13 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from rag.acts import act_keys, parse_acts, parse_dates
+from rag.language import detect_language
 
-PIPELINE_VERSION = "4"  # bump when loading or splitting changes, so stored documents are redone
-
-
-@lru_cache(maxsize=1)
-def _identifier():  # noqa: ANN202 - a py3langid LanguageIdentifier
-    from py3langid.langid import _load_identifier
-
-    return _load_identifier(norm_probs=True, langs=["it", "en", "fr", "de", "es", "pt"])
-
-
-def detect_language(text: str, default: str = "en") -> str:
-    """The language of a text with py3langid (restricted to the languages a user may send)."""
-    sample = text[:4000]
-    if len(re.findall(r"\w+", sample)) < 2:
-        return default
-    lang, _prob = _identifier().classify(sample)
-    return str(lang)
-
-
-def detect_language_with_confidence(text: str) -> tuple[str, float]:
-    lang, prob = _identifier().classify(text[:4000])
-    return str(lang), float(prob)
+PIPELINE_VERSION = "5"  # bump when loading or splitting changes, so stored documents are redone
 
 
 def slugify(value: str) -> str:

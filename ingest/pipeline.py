@@ -23,9 +23,10 @@ from filelock import FileLock
 from ingest.blocks import LoadError
 from ingest.catalog import Catalog
 from ingest.loaders import SUPPORTED_SUFFIXES, load_file
-from ingest.metadata import PIPELINE_VERSION, build_metadata, detect_language, document_id_for
+from ingest.metadata import PIPELINE_VERSION, build_metadata, document_id_for
 from ingest.splitter import Splitter
 from rag.embeddings import Embedder
+from rag.language import detect_language
 from rag.models import Chunk
 from rag.settings import Settings
 from rag.store import DocRecord, Store

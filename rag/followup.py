@@ -1,67 +1,67 @@
-"""Turn an elliptical follow-up ("E la scadenza?", "And how much funding?") into a full question.
+"""Turn an elliptical follow-up ("E la scadenza?", "And who signed it?") into a full question.
 
-Rule-based for the extractive mode: when the new question names no act, cluster or year of its own and
-looks elliptical, the subject (acts, act aliases, clusters, years, capitalised names) of the latest
-earlier question that had one is appended.
+For the extractive mode: a follow-up that names no act, cluster or year of its own and is short, opens with
+a follow-up word or points back with a pronoun (word lists in ``rag/data/<lang>.yaml``) gets the subject of
+the latest earlier question that has one: its acts, years, names and the glossary's act and cluster names.
 """
 
 from __future__ import annotations
 
 import re
 
+from rag.acts import parse_acts
 from rag.glossary import Glossary
+from rag.lexicon import words
 from rag.text_analysis import fold
+from rag.values import value_spans
 
-ELLIPTICAL = re.compile(
-    r"^(e|ed|and|what about|how about|e invece|invece|anche|also|e per|and for|e il|e la|e i|e le|e lo|e gli"
-    r"|and the|quanto|quanti|quando|chi|who|when|how much|how many|which|quale|quali)\b",
-    re.IGNORECASE,
-)
-# A pronoun pointing back to an earlier question ("What's its protocol number?", "Chi lo ha firmato?").
-BACK_REFERENCE = re.compile(
-    r"\b(?:its|it|this one|that one|these|those|they|them|their)\b"
-    r"|\b(?:suo|sua|suoi|sue|esso|essa|quest'ultim[oa]|lo ha|la ha|li ha|le ha)\b|\bl'ha\b|\bl'hanno\b",
-    re.IGNORECASE)
-_SUBJECT_PATTERNS = [
-    re.compile(r"\b(?:D\.?D\.?|D\.?M\.?|D\.?L\.?|DL|DM|DD|decreto(?:-legge| direttoriale| ministeriale)?|decree(?:-law)?"
-               r"|legge|law|nota|note)\s*(?:n\.\s*)?\d+(?:/\w+)?(?:/\d{4})?", re.IGNORECASE),
-    re.compile(r"\b(?:avviso|bando|notice|call|decreto|decree|graduatoria|ranking)\s+(?:del|of|dell'|from)?\s*(?:19|20)\d\d",
-               re.IGNORECASE),
-    re.compile(r"\b(?:19|20)\d\d\s+(?:notice|call|decree|ranking|amendment)", re.IGNORECASE),
-    re.compile(r"\b(?:19|20)\d\d\b"),
-    re.compile(r"\b[A-Z][A-Za-z.]*[A-Z][A-Za-z.]*\b|\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b"),
-    # A single capitalised name inside the sentence ("il bando Zefiro"), not the sentence's first word.
-    re.compile(r"(?<=[a-zà-ù,;] )[A-Z][a-zà-ù]{2,}\b"),
-]
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 def subject_of(question: str) -> list[str]:
+    """What the question is about, as written: act references, years, proper names, glossary names."""
     found: list[str] = []
-    for pattern in _SUBJECT_PATTERNS:
-        for m in pattern.finditer(question):
-            text = m.group(0).strip()
-            if text and not any(text.lower() in f.lower() for f in found):
-                found.append(text)
+
+    def add(text: str) -> None:
+        text = text.strip(" ,;:.?")
+        if text and not any(fold(text) in fold(f) for f in found):
+            found.append(text)
+
+    for ref in parse_acts(question):
+        add(question[ref.start:ref.end])
+    for a, b in value_spans(question)["name"]:
+        add(question[a:b])
+    for m in _YEAR.finditer(question):
+        add(m.group(0))
     glossary = Glossary.load()
     folded = fold(question)
-    for entry in glossary.acts:
+    for entry in glossary.acts + glossary.clusters:
         for phrase in entry["phrases"]:
-            if fold(phrase) in folded and not any(fold(phrase) in fold(f) for f in found):
-                found.append(phrase)
+            if re.search(rf"(?<![a-z0-9]){re.escape(fold(phrase))}(?![a-z0-9])", folded):
+                add(phrase)
     return found
 
 
-def needs_context(question: str) -> bool:
-    words = re.findall(r"\w+", question)
-    own_subject = [s for s in subject_of(question) if not re.fullmatch(r"[A-Z][a-z]+", s)]
-    if own_subject and len(words) > 3:
+def _has_any(text: str, phrases: tuple[str, ...], at_start: bool = False) -> bool:
+    folded = " " + " ".join(re.findall(r"[\w']+", fold(text))) + " "
+    for phrase in phrases:
+        p = " " + fold(phrase) + " "
+        if (folded.startswith(p) if at_start else p in folded):
+            return True
+    return False
+
+
+def needs_context(question: str, lang: str | None = None) -> bool:
+    tokens = re.findall(r"\w+", question)
+    if subject_of(question) and len(tokens) > 3:
         return False
-    return len(words) <= 6 or bool(ELLIPTICAL.match(question.strip()) or BACK_REFERENCE.search(question))
+    return (len(tokens) <= 6 or _has_any(question, words("follow_up_openers", lang), at_start=True)
+            or _has_any(question, words("back_references", lang)))
 
 
-def rewrite(question: str, history: list[str]) -> str | None:
+def rewrite(question: str, history: list[str], lang: str | None = None) -> str | None:
     """The full question, or None when the question stands alone (or there is no history)."""
-    if not history or not needs_context(question):
+    if not history or not needs_context(question, lang):
         return None
     for earlier in reversed(history):
         subject = subject_of(earlier)

@@ -24,7 +24,7 @@ from rag.keyword_index import KeywordIndex
 from rag.models import StoredChunk
 from rag.settings import Settings
 from rag.store import DocRecord, Store, StoreUnavailable
-from rag.text_analysis import analyze
+from rag.text_analysis import analyze, prefixes
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ class Snapshot:
     metas: list[dict[str, Any]]
     docs: dict[str, DocRecord]
     keyword: KeywordIndex
+    cognates: KeywordIndex | None = None  # over word prefixes (rag.text_analysis.prefixes): across languages
     row: dict[str, int] = field(default_factory=dict)
     built_at: float = field(default_factory=time.time)
 
@@ -133,6 +134,8 @@ class Snapshot:
         try:
             tmp.mkdir(parents=True)
             self.keyword.save(tmp / "bm25")
+            if self.cognates is not None:
+                self.cognates.save(tmp / "bm25-prefix")
             payload = {"stamp": self.stamp, "ids": self.ids, "texts": self.texts, "metas": self.metas,
                        "docs": {k: {**v.__dict__} for k, v in self.docs.items()}}
             (tmp / "snapshot.json").write_text(json.dumps(payload, ensure_ascii=False))
@@ -148,7 +151,7 @@ class Snapshot:
         payload = json.loads((directory / "snapshot.json").read_text())
         docs = {k: DocRecord(**v) for k, v in payload["docs"].items()}
         return cls(payload["stamp"], payload["ids"], payload["texts"], payload["metas"], docs,
-                   KeywordIndex.load(directory / "bm25"))
+                   KeywordIndex.load(directory / "bm25"), KeywordIndex.load(directory / "bm25-prefix"))
 
     @classmethod
     def build(cls, store: Store, stamp: str) -> Snapshot:
@@ -168,7 +171,8 @@ class Snapshot:
         texts = [texts[i] for i in order]
         metas = [metas[i] for i in order]
         analyzed = [analyzed[i] for i in order]
-        return cls(stamp, ids, texts, metas, docs, KeywordIndex.build(analyzed))
+        cognates = [prefixes(bm25_text(StoredChunk(ids[i], texts[i], metas[i]))) for i in range(len(ids))]
+        return cls(stamp, ids, texts, metas, docs, KeywordIndex.build(analyzed), KeywordIndex.build(cognates))
 
 
 class IndexManager:

@@ -20,7 +20,7 @@ from rag.index import Filters, IndexManager, Snapshot
 from rag.models import StoredChunk
 from rag.settings import Settings
 from rag.store import Store
-from rag.text_analysis import analyze_query
+from rag.text_analysis import analyze_query, prefixes
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ class RetrievalConfig:
     bm25_weight: dict[str, float] = field(default_factory=lambda: {"it": 0.5, "en": 0.3})
     candidates: int = 50
     expansion_weight: float = 0.6
+    context_weight: float = 0.5  # the words of a question's other parts, when one part is retrieved
+    cognate_weight: float = 0.0  # the word-prefix index in the fused score (measured: no better than 0)
+    cognate_extra: int = 2  # the last places of a result go to the best word-prefix matches not yet in it
     act_boost: float = 0.25
     use_glossary: bool = True
     use_acts: bool = True
@@ -60,8 +63,11 @@ class HybridRetriever:
         self.glossary = Glossary.load()
         self._vectors: dict[str, np.ndarray] = {}
 
-    def plan(self, query: str, language: str | None, config: RetrievalConfig | None = None) -> QueryPlan:
-        from ingest.metadata import detect_language_with_confidence
+    def plan(self, query: str, language: str | None, config: RetrievalConfig | None = None,
+             context: str = "") -> QueryPlan:
+        """The query's weighted terms: its own (1.0), the glossary's equivalents, and the words of ``context``
+        (the rest of a question asked in parts, which a later part often leaves implicit) at a lower weight."""
+        from rag.language import detect_language_with_confidence
 
         cfg = config or self.config
         lang = language
@@ -74,6 +80,9 @@ class HybridRetriever:
             for stem in self.glossary.expansions(query, lang or "en") + (
                     self.glossary.expansions(query, "it") if lang is None else []):
                 weights.setdefault(stem, cfg.expansion_weight)
+        if context:
+            for term in analyze_query(context, lang):
+                weights.setdefault(term, cfg.context_weight)
         acts = self.glossary.act_keys(query) if cfg.use_acts else []
         clusters = self.glossary.cluster_keys(query) if cfg.use_acts else []
         equivalents: dict[str, list[str]] = {}
@@ -85,12 +94,13 @@ class HybridRetriever:
         return QueryPlan(query, lang or "en", list(weights), weights, acts, clusters, equivalents)
 
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
-               language: str | None = None, config: RetrievalConfig | None = None) -> list[StoredChunk]:
+               language: str | None = None, config: RetrievalConfig | None = None, context: str = ""
+               ) -> list[StoredChunk]:
         cfg = config or self.config
         snap = self.index.snapshot
         if not len(snap):
             return []
-        plan = self.plan(query, language, cfg)
+        plan = self.plan(query, language, cfg, context)
         mask = snap.mask(filters)
         n = len(snap)
         bm25 = np.zeros(n, dtype=np.float32)
@@ -99,6 +109,11 @@ class HybridRetriever:
             if mask is not None:
                 bm25 = np.where(mask, bm25, 0.0)
         dense = self._dense(snap, query, mask, cfg) if cfg.mode in ("hybrid", "dense") else {}
+        cognate = np.zeros(n, dtype=np.float32)
+        if cfg.mode == "hybrid" and (cfg.cognate_weight or cfg.cognate_extra) and snap.cognates is not None:
+            cognate = snap.cognates.scores(prefixes(query))
+            if mask is not None:
+                cognate = np.where(mask, cognate, 0.0)
         if cfg.mode == "bm25":
             score = bm25.copy()
         else:
@@ -106,13 +121,17 @@ class HybridRetriever:
             w = cfg.bm25_weight.get(plan.language, 0.4) if cfg.mode == "hybrid" else 0.0
             candidates = set(np.argsort(-bm25)[: cfg.candidates].tolist()) if bmax > 0 else set()
             candidates |= set(dense)
+            cmax = float(cognate.max()) if cognate.size else 0.0
+            if cmax > 0:
+                candidates |= set(np.argsort(-cognate)[: cfg.candidates // 2].tolist())
             cos_floor = min(dense.values()) if dense else 0.0
             score = np.full(n, -np.inf, dtype=np.float32)
             for row in candidates:
                 if mask is not None and not mask[row]:
                     continue
                 cos = dense.get(row, cos_floor)
-                score[row] = (w * bm25[row] / bmax if bmax > 0 else 0.0) + (cos if cfg.mode != "bm25" else 0.0)
+                score[row] = ((w * bm25[row] / bmax if bmax > 0 else 0.0) + (cos if cfg.mode != "bm25" else 0.0)
+                              + (cfg.cognate_weight * cognate[row] / cmax if cmax > 0 else 0.0))
         if cfg.use_acts and (plan.act_keys or plan.cluster_keys) and cfg.act_boost:
             boost = self._act_boost(snap, plan.act_keys, cfg.act_boost) if plan.act_keys else 0.0
             if plan.cluster_keys:
@@ -122,12 +141,25 @@ class HybridRetriever:
         if mask is not None:
             score = np.where(mask, score, -np.inf)
         order = np.argsort(-score)[:k]
+        if cfg.mode == "hybrid" and cfg.cognate_extra and k > cfg.cognate_extra and cognate.max() > 0:
+            # Cognates reach the passages of the other language that neither stems nor the English-centred
+            # embedding find (measured on the realistic sets: +1 to +2 points of key facts held, none lost).
+            keep = [int(r) for r in order[: k - cfg.cognate_extra] if np.isfinite(score[r])]
+            extra = [int(r) for r in np.argsort(-cognate)[: 4 * cfg.cognate_extra]
+                     if int(r) not in keep and cognate[r] > 0 and (mask is None or mask[r])][: cfg.cognate_extra]
+            rest = [int(r) for r in order[k - cfg.cognate_extra:] if int(r) not in extra]
+            order = np.array((keep + extra + rest)[:k], dtype=np.int64)
+            score = score.copy()
+            for r in extra:
+                if not np.isfinite(score[r]):
+                    score[r] = float(min(score[keep])) if keep else 0.0
         out = []
         for row in order:
             if not np.isfinite(score[row]) or (cfg.mode == "bm25" and score[row] <= 0):
                 continue
             chunk = snap.chunk(int(row), float(score[row]))
-            chunk.scores = {"bm25": float(bm25[row]), "dense": float(dense.get(int(row), 0.0))}
+            chunk.scores = {"bm25": float(bm25[row]), "dense": float(dense.get(int(row), 0.0)),
+                            "cognate": float(cognate[row] / cognate.max()) if cognate.max() > 0 else 0.0}
             out.append(chunk)
         return out
 

@@ -1,6 +1,7 @@
 """Render the realistic corpus's text sources (``sources/<id>.md``) to the PDF and DOCX files it evaluates on.
 
-Usage: python evals/realistic/render.py [ID ...]   (fpdf2, python-docx, pypdfium2; DejaVu fonts from Debian)
+Usage: python evals/realistic/render.py [--root evals/realistic2] [ID ...]
+(fpdf2, python-docx, pypdfium2; DejaVu fonts from Debian). ``--root``: another corpus written to FORMAT.md.
 
 The source format is in FORMAT.md. Pages are laid out as a real act's are: a running header and footer on
 every page, page numbers "Pag. N di M", text flowing across page breaks wherever they fall (so a sentence or a
@@ -329,13 +330,16 @@ def render_docx(src: Source, out: Path) -> None:
 
 
 def main(argv: list[str]) -> int:
+    root = HERE
+    if argv[:1] == ["--root"]:
+        root, argv = Path(argv[1]).resolve(), argv[2:]
     done = 0
-    for source in sorted((HERE / "sources").glob("*.md")):
+    for source in sorted((root / "sources").glob("*.md")):
         if argv and source.stem not in argv:
             continue
         src = parse(source.read_text(encoding="utf-8"))
         fmt = str(src.meta.get("format", "pdf"))
-        out = HERE / "corpus" / fmt / f"{source.stem}.{fmt}"
+        out = root / "corpus" / fmt / f"{source.stem}.{fmt}"
         out.parent.mkdir(parents=True, exist_ok=True)
         if fmt == "pdf":
             render_pdf(src, out)
@@ -345,7 +349,7 @@ def main(argv: list[str]) -> int:
             print(f"{source.name}: unknown format {fmt!r}", file=sys.stderr)
             return 1
         done += 1
-        print(f"rendered {out.relative_to(HERE)}")
+        print(f"rendered {out.relative_to(root)}")
     print(f"{done} files rendered")
     return 0
 

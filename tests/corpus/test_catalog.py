@@ -81,7 +81,7 @@ def test_about_and_source_fields_point_to_existing_documents_and_files() -> None
 
 
 def test_catalog_language_is_the_language_of_the_text() -> None:
-    from ingest.metadata import detect_language
+    from rag.language import detect_language
 
     wrong = {e["id"]: (e["language"], detect_language(loaded(e["file"]).layout()[0])) for e in ENTRIES}
     assert {k: v for k, v in wrong.items() if v[0] != v[1]} == {}

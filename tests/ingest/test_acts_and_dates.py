@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from ingest.metadata import act_key_for, build_metadata, detect_language
+from ingest.metadata import act_key_for, build_metadata
 from rag.acts import act_keys, parse_acts, parse_dates
+from rag.language import detect_language
 
 
 @pytest.mark.parametrize(

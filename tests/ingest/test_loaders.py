@@ -102,9 +102,10 @@ def test_html_loader_keeps_headings_paragraphs_and_list_items_of_the_article(sam
         ("heading", 2),
         ("heading", 2),
     ]
+    # Items keep their bullet, as the page shows them, so they read as the items of their lead-in.
     assert [b.text for b in doc.blocks if b.kind == "list_item"] == [
-        "imprese di ogni dimensione;",
-        "università e enti pubblici di ricerca.",
+        "- imprese di ogni dimensione;",
+        "- università e enti pubblici di ricerca.",
     ]
 
 

@@ -14,6 +14,7 @@ from tests.rag.conftest import AskFn
 
 MARKER = re.compile(r"\[(\d+)\]")
 QUOTED = re.compile(r"«[^»]*»")
+DIRECT = re.compile(r"^(?:In breve|In short): (.+) \[(\d+)\]\.$", re.M)
 
 ANSWERED = [
     "Qual è la dotazione dell'avviso del 2012?",
@@ -99,6 +100,9 @@ def test_every_figure_of_an_answer_is_inside_a_quote(ask: AskFn, question: str) 
     answer = ask(question)
     by_n = {c.n: c for c in answer.citations}
     text = QUOTED.sub("", answer.answer)
+    for value, n in DIRECT.findall(text):  # the direct answer: a value taken verbatim from citation n's quote
+        assert value in by_n[int(n)].quote, (value, by_n[int(n)].quote)
+    text = DIRECT.sub("", text)
     for n, label in re.findall(r"\[(\d+)\] \(([^)]*)\)", text):
         act_numbers = set(re.findall(r"\d+", by_n[int(n)].act))
         assert by_n[int(n)].doc_type in ("notice", "decree", "law", "guideline"), label
@@ -184,18 +188,18 @@ def test_unrelated_question_is_out_of_scope(ask: AskFn, question: str) -> None:
 def test_answer_is_in_the_language_of_the_question(ask: AskFn, question: str, language: str, lead: str) -> None:
     answer = ask(question)
     assert answer.language == language
-    assert answer.answer.startswith(lead)
+    assert lead in answer.answer
 
 
 def test_lead_says_when_the_quotes_are_in_the_other_language(ask: AskFn) -> None:
     answer = ask("Who were the founders of the aerospace cluster CTNA?")
-    assert answer.answer.startswith("According to the documents (quoted in Italian):")
+    assert "According to the documents (quoted in Italian):" in answer.answer
 
 
 def test_requested_answer_language_wins_over_the_question_language(ask: AskFn) -> None:
     answer = ask("What was the budget of the 2012 notice?", lang="it")
     assert answer.status == "answered" and answer.language == "it"
-    assert answer.answer.startswith("Secondo i documenti")
+    assert "Secondo i documenti" in answer.answer
 
 
 @pytest.mark.parametrize("question", [

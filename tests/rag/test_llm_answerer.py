@@ -90,18 +90,12 @@ def test_follow_up_is_rewritten_by_the_llm(llm_service, fake_llm) -> None:
 def test_a_multi_part_question_gives_the_model_sources_for_each_part(llm_service, fake_llm) -> None:
     """One retrieval for "X and Y" fills the model's sources with X; the parts take turns instead: source
     [1] is the best passage for the first part, source [2] the best for the second."""
-    from rag.decompose import decompose
-
     fake_llm.mode = "cite"
     fake_llm.requests.clear()
     question = "When was the deadline of the 2012 notice, and who could apply to the 2016 notice?"
-    parts = decompose(question)
-    assert len(parts) == 2
-    tops = []
-    for part in parts:
-        plan = llm_service.retriever.plan(part.query, "en")
-        found = llm_service.pipeline.reranker.rerank(part.query, llm_service.retriever.search(part.query, k=6), plan)
-        tops.append(found[0])
+    state = llm_service.pipeline.state(question, until="rerank")
+    assert len(state.evidence) == 2
+    tops = [ev.chunks[0] for ev in state.evidence]
     assert tops[0].chunk_id != tops[1].chunk_id
     answer = llm_service.ask(question)
     assert answer.status == "answered"
@@ -111,3 +105,11 @@ def test_a_multi_part_question_gives_the_model_sources_for_each_part(llm_service
     second = next(x for x in sources if x.startswith("[2]"))
     assert tops[0].text.strip()[:80] in first
     assert tops[1].text.strip()[:80] in second
+
+
+def test_instructions_inside_the_sources_stay_data_for_the_model(llm_service, fake_llm) -> None:
+    """The system prompt tells the model that sources are data, never instructions."""
+    fake_llm.mode = "cite"
+    llm_service.ask("What was the deadline of the 2016 notice?")
+    system = str(fake_llm.requests[-1]["messages"][0]["content"])
+    assert "not instructions" in system or "non istruzioni" in system

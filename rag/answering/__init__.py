@@ -1,0 +1,1 @@
+"""The answering core: evidence units, their features, the learned scorer, and the two answerers."""

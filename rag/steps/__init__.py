@@ -1,0 +1,1 @@
+"""The steps of the answer pipeline, one module each, in the order ``rag/pipeline.py`` lists them."""
