@@ -150,8 +150,9 @@ class Snapshot:
     def load(cls, directory: Path) -> Snapshot:
         payload = json.loads((directory / "snapshot.json").read_text())
         docs = {k: DocRecord(**v) for k, v in payload["docs"].items()}
+        prefix = directory / "bm25-prefix"  # absent in a snapshot built without the cognate index
         return cls(payload["stamp"], payload["ids"], payload["texts"], payload["metas"], docs,
-                   KeywordIndex.load(directory / "bm25"), KeywordIndex.load(directory / "bm25-prefix"))
+                   KeywordIndex.load(directory / "bm25"), KeywordIndex.load(prefix) if prefix.exists() else None)
 
     @classmethod
     def build(cls, store: Store, stamp: str) -> Snapshot:

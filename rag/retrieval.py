@@ -35,7 +35,8 @@ class RetrievalConfig:
     expansion_weight: float = 0.6
     context_weight: float = 0.5  # the words of a question's other parts, when one part is retrieved
     cognate_weight: float = 0.0  # the word-prefix index in the fused score (measured: no better than 0)
-    cognate_extra: int = 2  # the last places of a result go to the best word-prefix matches not yet in it
+    cognate_extra: int = 0  # the last places of a result given to the best word-prefix matches not yet in it
+    # (the answer pipeline's retrieve step asks for 2 of its 12, rag.steps.retrieve; a search keeps fusion's)
     act_boost: float = 0.25
     use_glossary: bool = True
     use_acts: bool = True
@@ -150,9 +151,10 @@ class HybridRetriever:
             rest = [int(r) for r in order[k - cfg.cognate_extra:] if int(r) not in extra]
             order = np.array((keep + extra + rest)[:k], dtype=np.int64)
             score = score.copy()
-            for r in extra:
-                if not np.isfinite(score[r]):
-                    score[r] = float(min(score[keep])) if keep else 0.0
+            floor = float(min(score[keep])) if keep else 0.0
+            for i, r in enumerate(extra):  # they rank just after what fusion ranked, in their own order
+                score[r] = floor - 1e-4 * (i + 1)
+            order = np.array(sorted(order.tolist(), key=lambda r: -score[r]), dtype=np.int64)
         out = []
         for row in order:
             if not np.isfinite(score[row]) or (cfg.mode == "bm25" and score[row] <= 0):

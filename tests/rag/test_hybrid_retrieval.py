@@ -239,3 +239,30 @@ def test_prefetched_question_vectors_are_the_ones_a_search_would_compute(rag_ser
     for q in queries:
         assert q in retriever._vectors
         np.testing.assert_allclose(retriever._vectors[q], rag_service.embedder.embed_query(q), atol=1e-5)
+
+
+# --- cognates: the word-prefix index -----------------------------------------------------------------------
+
+def test_word_prefixes_are_shared_by_italian_and_english_cognates() -> None:
+    from rag.text_analysis import prefixes
+
+    assert set(prefixes("le proposte al Ministero")) & set(prefixes("the proposals to the ministry")) == \
+        {"propo", "minis"}
+
+
+def test_the_cognate_index_is_built_with_the_snapshot_and_its_matches_can_end_a_result(
+        rag_service: AssistantService) -> None:
+    from rag.text_analysis import prefixes
+
+    snap = rag_service.index.snapshot
+    assert snap.cognates is not None and snap.cognates.size == len(snap)
+    query = "By what time did the proposals have to reach the ministry in 2012?"
+    found = rag_service.retriever.search(query, k=10, config=RetrievalConfig(cognate_extra=2))
+    fused = rag_service.retriever.search(query, k=10)  # a plain search keeps fusion's ranking
+    scores = snap.cognates.scores(prefixes(query))
+    best = {snap.ids[i] for i in scores.argsort()[::-1][:8] if scores[i] > 0}
+    # the fused ranking's first eight stay first; the last places go to strong cognate matches not yet in it
+    assert [c.chunk_id for c in found[:8]] == [c.chunk_id for c in fused[:8]]
+    extra = [c.chunk_id for c in found[8:] if c.chunk_id not in {f.chunk_id for f in fused}]
+    assert extra and set(extra) <= best
+    assert [c.score for c in found] == sorted((c.score for c in found), reverse=True)
