@@ -39,12 +39,12 @@ import numpy as np
 from evals import ROOT, norm
 from evals.progress import Bars
 from evals.sets import Services, load_sets
-from rag.answering.compose import quote_of
+from rag.answering.compose import MAX_QUOTE, quote_of
 from rag.answering.draft import PartDraft
 from rag.answering.extractive import ANSWER_FEATURES, decide, part_context
 from rag.answering.features import ANSWER_KINDS, FEATURES, PartContext, featurize
 from rag.answering.model import HASH_DIM, MODEL_DIR, hashed, question_features, save
-from rag.answering.units import Unit, units_of
+from rag.answering.units import Unit, following_items, units_of
 from rag.state import AnswerState
 from rag.steps.route import SCOPE_FEATURES, scope_features
 from rag.values import kinds_of_fact
@@ -55,14 +55,15 @@ SEED = 13
 FOLDS = 5
 SQUAD_TRAIN_QUESTIONS = 1500  # spread over the training articles (even-numbered ones)
 SQUAD_WEIGHT = 0.3  # SQuAD-it's share of the unit scorer's training weight (its questions are easier)
-GRID = {"quote_ratio": (0.35, 0.5, 0.65, 0.8), "quote_min": (0.05, 0.15, 0.3), "max_quotes": (2, 3)}
+GRID = {"quote_ratio": (0.35, 0.5, 0.65, 0.8), "quote_min": (0.05, 0.15, 0.3), "max_quotes": (2, 3, 4),
+        "part_quotes": (2, 3)}  # max_quotes for a one-part question, part_quotes for each part of several
 KIND_DENSE_SCALE = 3.0  # the embedding's columns scaled up to weigh against the word counts under one penalty
 KIND_OWN_WEIGHT = 3.0  # a question of ours counts three SQuAD-it questions in the kind model (our kinds are rarer)
 SCOPE_MIN_THRESHOLD = 0.8  # out of scope only when sure: otherwise the calibrated abstention decides
 IDLE_QUOTE_COST = 0.05  # per quote holding no key fact, against the share of answers holding every key fact
 FALSE_REFUSAL_BAR = 0.10
 FALSE_REFUSAL_PENALTY = 2.0
-SMOOTH = 3  # thresholds on each side averaged when choosing the threshold  # a wrong answer costs more than a refusal: the threshold maximises right - 1.5 x wrong
+SMOOTH = 3  # thresholds on each side averaged when choosing the threshold
 
 
 @dataclass
@@ -339,8 +340,17 @@ def featurise(examples: list[Example], kinds: list[list[dict[str, float]]]) -> N
         for part, k in zip(ex.parts, ks, strict=True):
             ctx = PartContext(**part.base, kinds=k)
             part.x = featurize(ctx, part.units)
-            part.y = np.array([ex.answerable and any(_holds_fact(u.text, g) for g in ex.key_facts)
+            part.y = np.array([ex.answerable and any(_holds_fact(label_text(u), g) for g in ex.key_facts)
                                for u in part.units], dtype=np.float32)
+
+
+def label_text(unit: Unit) -> str:
+    """What an answer quoting the unit shows: a lead-in is quoted with the items it introduces
+    (``rag.answering.compose.quote_of``), so a list question's lead-in holds the facts its items hold."""
+    items = following_items(unit)
+    if items and items[-1].end - unit.start <= MAX_QUOTE:
+        return unit.chunk.text[unit.start:items[-1].end]
+    return unit.text
 
 
 def drafts(ex: Example, scores: list[np.ndarray], kinds: list[dict[str, float]], params: dict[str, float],
@@ -470,8 +480,8 @@ def train(base, bars: Bars, out: Path = MODEL_DIR / "answerer", squad_questions:
     # 4. selection parameters, then the calibrator, on out-of-fold scores of our own questions
     own = [i for i, ex in enumerate(train_set) if not ex.squad]
     best_params, best_acc, best_objective = None, -1.0, -1.0
-    for ratio, qmin, maxq in itertools.product(*GRID.values()):
-        params = {"quote_ratio": ratio, "quote_min": qmin, "max_quotes": maxq, "part_quotes": min(2, maxq),
+    for ratio, qmin, maxq, partq in itertools.product(*GRID.values()):
+        params = {"quote_ratio": ratio, "quote_min": qmin, "max_quotes": maxq, "part_quotes": partq,
                   "threshold": -1.0}
         right, extra, idle = [], 0, 0
         for i in own:

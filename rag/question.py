@@ -185,8 +185,9 @@ def analyse(question: str, history: list[str] | None = None, lang_hint: str | No
         inherit = ""
         if i and first_subject and not subject_of(text):
             inherit = " " + " ".join(first_subject)
-        if previous and len(analyze_query(text, language)) < 3:
-            inherit += " " + previous  # "Which cluster is that?": what it points at, at full weight
+        before = pieces[i - 1][0] if i else previous
+        if before and len(analyze_query(text, language)) < 3:
+            inherit += " " + before  # "Which cluster is that?", "If so, how many?": what it points at, at full weight
         context_text = " ".join(x for x in (previous, pieces[0][0] if i else "") if x)
         parts.append(Part(text, (text + inherit + extra).strip(), context_text))
     glossary = Glossary.load()

@@ -13,6 +13,7 @@ import re
 
 from rag.acts import format_act
 from rag.answering.extractive import Draft, Evidence
+from rag.answering.features import YEAR
 from rag.language import detect_language_with_confidence
 from rag.phrases import phrases
 from rag.state import AnswerState
@@ -52,8 +53,13 @@ def lead(s: AnswerState, quotes: list[str]) -> str:
     return ph["lead_quoted_in"].format(languages=", ".join(names.get(lg, lg) for lg in others))
 
 
-def conflicting(evidence: list[Evidence], kind: str) -> bool:
-    """Quotes from different documents giving different values of the asked-for kind."""
+def conflicting(evidence: list[Evidence], kind: str, years: set[str] | frozenset[str] = frozenset()) -> bool:
+    """Quotes that the scorer holds more likely than not to answer (p >= 0.5), from different documents, giving
+    different values of the asked-for kind: a quote added for context is no disagreeing source. When the
+    question names a year (``years``), a quote naming only other years is about another edition or act."""
+    evidence = [e for e in evidence if e.p >= 0.5]
+    if years:
+        evidence = [e for e in evidence if not (found := set(YEAR.findall(e.text))) or found & years]
     if kind not in ("amount", "count", "date", "percent") or len(evidence) < 2:
         return False
     values = [(e.chunk.document_id, {re.sub(r"\D", "", e.text[a:b]) for a, b in value_spans(e.text)[kind]})
@@ -92,5 +98,6 @@ def compose(s: AnswerState, draft: Draft) -> None:
         if not part.answered:
             pieces.append(ph["part_not_found"].format(part=part.text.strip().rstrip("?").strip()))
     s.text = "\n\n".join(pieces)
-    if any(conflicting(p.evidence, p.kind) for p in answered):
+    years = {n for n in s.analysis.numbers if YEAR.fullmatch(n)} if s.analysis is not None else set()
+    if any(conflicting(p.evidence, p.kind, years) for p in answered):
         s.warnings.append(ph["conflict"])

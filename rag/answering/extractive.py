@@ -21,7 +21,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from rag.answering.draft import Draft, Evidence, PartDraft
-from rag.answering.features import ANSWER_KINDS, INDEX, PartContext, featurize
+from rag.answering.features import ANSWER_KINDS, INDEX, PartContext, coverage_of, featurize, terms_of
 from rag.answering.model import AnswererModel
 from rag.answering.units import Unit, following_items, units_of
 from rag.models import StoredChunk
@@ -34,13 +34,15 @@ _NUMBER = re.compile(r"\b\d[\d.,/]*\d\b|\b\d{3,}\b")
 # What the calibrator reads of the best unit besides the above: does it name what is asked, with a new value
 # of the asked kind near the question's words, in a form (row, item, FAQ answer) and a source that answer?
 BEST_UNIT = ("coverage_focus", "new_value", "kind_near", "subject_unit", "subject_context", "unit_precision", "missing", "found", "rarest_found",
-             "coverage_lead", "lead_question", "is_row", "is_item", "hearsay", "coverage_items", "numbers_unit")
+             "coverage_lead", "lead_question", "is_row", "is_item", "hearsay", "coverage_items", "numbers_unit",
+             "other_year")
 ANSWER_FEATURES: tuple[str, ...] = (
     "p1", "p2", "p3", "p_gap", "p_top5", "p_over_half", "units", "coverage1", "coverage_context1", "kind_best1",
     "kind_match1", "missing_idf1", "unknown_terms", "numbers1", "rank1", "dense1", "dense_top",
     "doc_act1", "same_language1", "recital1", "unknown1", "q_concepts", "asks_text", "asks_max", "parts",
-    "docs_top5", *(f"{name}1" for name in BEST_UNIT), "coverage2", "new_value2",
+    "docs_top5", *(f"{name}1" for name in BEST_UNIT), "coverage2", "new_value2", "coverage_top3", "missing_top3",
 )
+TOP = 3  # the best units, together: does what an answer quotes cover everything the question asks?
 
 
 def _similar(a: str, b: str) -> bool:
@@ -74,6 +76,14 @@ def answer_features(x: np.ndarray, p: np.ndarray, order: np.ndarray, units: list
     values["p_gap"] = values["p1"] - values["p2"]
     for name in BEST_UNIT:
         values[f"{name}1"] = best[INDEX[name]]
+    covered: set[str] = set()
+    for i in order[:TOP]:
+        u = units[i]
+        lang = str(u.chunk.metadata.get("language", "en"))
+        covered |= set(terms_of(" ".join((u.text, u.lead, u.chunk.section)), lang))
+    values["coverage_top3"] = coverage_of(ctx, covered)
+    values["missing_top3"] = max((idf for t, idf, alts in ctx.concepts if t not in covered
+                                  and not any(a in covered for a in alts)), default=0.0) / (ctx.idf_max or 1.0)
     if len(order) > 1:
         second = x[order[1]]
         values["coverage2"], values["new_value2"] = second[INDEX["coverage"]], second[INDEX["new_value"]]

@@ -31,11 +31,12 @@ FEATURES: tuple[str, ...] = (
     "rank", "inv_rank", "score_ratio", "bm25_ratio", "dense", "dense_gap", "cognate", "chunk_coverage",
     "position", "first", "length", "digits", "is_item", "is_row", "has_lead", "lead_question", "lead_in",
     "ends_colon", "coverage_items", "items", "recital", "unknown", "hearsay", "doc_act", "doc_faq", "same_language", "numbers_unit",
-    "numbers_context", "kind_match", "kind_best", "kind_text",
+    "numbers_context", "other_year", "kind_match", "kind_best", "kind_text",
     *(f"has_{k}" for k in KINDS), *(f"asks_{k}" for k in ANSWER_KINDS), *(f"match_{k}" for k in KINDS),
     "q_concepts", "q_parts",
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 @lru_cache(maxsize=32)
@@ -81,6 +82,7 @@ class PartContext:
         self.focus = focus_terms(self.text, self.language)
         self.subject = subject_terms(self.text, self.language)
         self.question_digits = set(re.findall(r"\d+", self.text))
+        self.years = set(YEAR.findall(self.text)) | {n for n in self.numbers if YEAR.fullmatch(n)}
         self.top_kind = max(KINDS, key=lambda k: self.kinds.get(k, 0.0)) if self.kinds else ""
 
 
@@ -114,12 +116,12 @@ def _cached_terms(text: str, lang: str) -> tuple[str, ...]:
     return tuple(analyze(text, lang))
 
 
-def _terms(text: str, lang: str) -> list[str]:
+def terms_of(text: str, lang: str) -> list[str]:
     """A text's index terms; cached, since the same passages come back question after question."""
     return list(_cached_terms(text, lang))
 
 
-def _coverage(ctx: PartContext, terms: set[str], prefixes: set[str] | None = None) -> float:
+def coverage_of(ctx: PartContext, terms: set[str], prefixes: set[str] | None = None) -> float:
     got = 0.0
     for term, weight, alts in ctx.concepts:
         if term in terms or any(a in terms for a in alts):
@@ -141,14 +143,14 @@ def featurize(ctx: PartContext, units: list[Unit]) -> np.ndarray:
     rows = []
     for u in units:
         lang = str(u.chunk.metadata.get("language", "en"))
-        toks = _terms(u.text, lang)
+        toks = terms_of(u.text, lang)
         terms = set(toks)
-        lead_terms = set(_terms(u.lead, lang)) if u.lead else set()
-        section_terms = set(_terms(u.chunk.section, lang))
-        title_terms = set(_terms(str(u.chunk.metadata.get("title", "")), lang))
-        cov = _coverage(ctx, terms)
+        lead_terms = set(terms_of(u.lead, lang)) if u.lead else set()
+        section_terms = set(terms_of(u.chunk.section, lang))
+        title_terms = set(terms_of(str(u.chunk.metadata.get("title", "")), lang))
+        cov = coverage_of(ctx, terms)
         if u.chunk.chunk_id not in chunk_cov:
-            chunk_cov[u.chunk.chunk_id] = _coverage(ctx, set(_terms(u.chunk.text, lang)) | section_terms)
+            chunk_cov[u.chunk.chunk_id] = coverage_of(ctx, set(terms_of(u.chunk.text, lang)) | section_terms)
         rows.append((u, lang, toks, terms, lead_terms, section_terms, title_terms, cov))
     best_cov = max(r[-1] for r in rows) or 1.0
     order = sorted(range(len(rows)), key=lambda i: -rows[i][-1])
@@ -162,11 +164,11 @@ def featurize(ctx: PartContext, units: list[Unit]) -> np.ndarray:
         found = [c for c in ctx.concepts if c[0] in terms or any(a in terms for a in c[2])]
         missing = [c for c in ctx.concepts if c not in found and c[0] not in context]
         f[INDEX["coverage"]] = cov
-        f[INDEX["coverage_prefix"]] = _coverage(ctx, terms, prefixes)
-        f[INDEX["coverage_context"]] = _coverage(ctx, context)
-        f[INDEX["coverage_lead"]] = _coverage(ctx, lead_terms) if lead_terms else 0.0
-        f[INDEX["coverage_section"]] = _coverage(ctx, section_terms)
-        f[INDEX["coverage_title"]] = _coverage(ctx, title_terms)
+        f[INDEX["coverage_prefix"]] = coverage_of(ctx, terms, prefixes)
+        f[INDEX["coverage_context"]] = coverage_of(ctx, context)
+        f[INDEX["coverage_lead"]] = coverage_of(ctx, lead_terms) if lead_terms else 0.0
+        f[INDEX["coverage_section"]] = coverage_of(ctx, section_terms)
+        f[INDEX["coverage_title"]] = coverage_of(ctx, title_terms)
         f[INDEX["found"]] = len(found)
         f[INDEX["missing"]] = len(missing)
         f[INDEX["missing_idf_max"]] = max((c[1] for c in missing), default=0.0) / (ctx.idf_max or 1.0)
@@ -212,8 +214,8 @@ def featurize(ctx: PartContext, units: list[Unit]) -> np.ndarray:
             items = [v for v in units if v.chunk is u.chunk and v.kind == "item" and v.start > u.start
                      and v.lead.endswith(text.strip()[-300:])]
             if items:
-                item_terms = set(_terms(" ".join(v.text for v in items), lang))
-                f[INDEX["coverage_items"]] = _coverage(ctx, terms | item_terms)
+                item_terms = set(terms_of(" ".join(v.text for v in items), lang))
+                f[INDEX["coverage_items"]] = coverage_of(ctx, terms | item_terms)
                 f[INDEX["items"]] = math.log1p(len(items))
         opening = " ".join(re.findall(r"[\w']+", folded)[:3])
         f[INDEX["recital"]] = float(any(opening == c or opening.startswith(c + " ") for c in _cues("recital_cues", lang)))
@@ -231,6 +233,9 @@ def featurize(ctx: PartContext, units: list[Unit]) -> np.ndarray:
             f[INDEX["numbers_context"]] = len(ctx.numbers & (unit_numbers | meta_numbers)) / len(ctx.numbers)
         else:
             f[INDEX["numbers_unit"]] = f[INDEX["numbers_context"]] = 1.0
+        if ctx.years:  # the question names a year; the unit names only others (another notice, another edition)
+            unit_years = set(YEAR.findall(text))
+            f[INDEX["other_year"]] = float(bool(unit_years) and not unit_years & ctx.years)
         spans = value_spans(text)
         match = 0.0
         best = 0.0

@@ -167,14 +167,24 @@ def test_prompt_injection_is_out_of_scope(ask: AskFn, question: str, language: s
     "What is the capital of Australia?",
     "How do I bake sourdough bread at home?",
     "Chi ha vinto il campionato di calcio di serie A nel 2020?",
-    # Generic administrative words ("domanda", "progetto") alone do not make a question about the program.
-    "Un cittadino ci scrive chiedendo come fare domanda all'INPS per l'assegno unico per i figli.",
-    "Come presento la domanda per il bonus asilo nido dei miei figli?",
 ])
 def test_unrelated_question_is_out_of_scope(ask: AskFn, question: str) -> None:
     answer = ask(question)
     assert answer.status == "out_of_scope", answer.answer
     assert answer.citations == []
+
+
+@pytest.mark.parametrize("question", [
+    "Un cittadino ci scrive chiedendo come fare domanda all'INPS per l'assegno unico per i figli.",
+    "Come presento la domanda per il bonus asilo nido dei miei figli?",
+])
+def test_question_sharing_only_administrative_words_with_the_program_is_refused(ask: AskFn, question: str) -> None:
+    """Generic administrative words ("domanda", "presentare") alone do not make a question about the program:
+    the scope model routes it out when it is sure, and otherwise the calibrated abstention refuses it. Either
+    way nothing is quoted."""
+    answer = ask(question)
+    assert answer.status in ("out_of_scope", "not_found"), answer.answer
+    assert answer.citations == [] and not MARKER.search(answer.answer)
 
 
 # --- language ------------------------------------------------------------------------------------------------
@@ -243,14 +253,15 @@ def test_standalone_question_is_not_rewritten_even_with_history(ask: AskFn) -> N
     "Qual era la scadenza dell'avviso del 2012?",
     "E la scadenza?",
 ])
-def test_deadline_answer_about_the_2012_notice_quotes_no_deadline_of_another_notice(
-        ask: AskFn, question: str) -> None:
-    """A question about the 2012 notice is not answered with the 2016 notice's extension, and the two
-    notices' different deadlines are not reported as sources that disagree."""
+def test_deadline_answer_about_the_2012_notice_is_the_2012_deadline(ask: AskFn, question: str) -> None:
+    """A question about the 2012 notice is answered with the 2012 deadline, not with the 2016 notice's
+    extension: the first quote gives 28 September 2012 (a later quote may give context),
+    and the two notices' different deadlines are not reported as sources that disagree."""
     history = ("Qual è la dotazione dell'avviso del 2012?",) if question.startswith("E ") else ()
     answer = ask(question, history=history)
     assert answer.status == "answered"
-    assert "2016" not in answer.answer, answer.answer
+    first = answer.citations[0].quote
+    assert ("28 settembre 2012" in first or "28 September 2012" in first) and "2016" not in first, answer.answer
     assert not any("cifre diverse" in w for w in answer.warnings), answer.warnings
 
 

@@ -9,7 +9,6 @@ from rag.answer import Citation
 from rag.answering.model import LinearModel
 from rag.index import Snapshot
 from rag.keyword_index import KeywordIndex
-from rag.models import StoredChunk
 from rag.question import analyse
 from rag.retrieval import QueryPlan
 from rag.state import AnswerState, PartEvidence
