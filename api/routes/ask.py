@@ -23,7 +23,7 @@ SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 STREAM_DOC = """Server-sent events:
 
 * `event: status` — `{"status": "<step>"}` as each step of the answer pipeline starts (`rewrite_followup`,
-  `detect_language`, `route`, `retrieve`, `rerank`, `answer`, `add_amendments`, `verify_citations`,
+  `analyse`, `retrieve`, `route`, `rerank`, `answer`, `add_amendments`, `verify_citations`,
   `add_warnings`); useful to show progress
 * `event: delta` — `{"text": "..."}`, pieces of the answer text in order
 * `event: citations` — `{"citations": [...]}`

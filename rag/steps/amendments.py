@@ -28,10 +28,17 @@ class AddAmendments:
         snapshot = self.retriever.index.snapshot
         ph = phrases(s.language)
         amended: dict[str, list[str]] = {}
-        for cit in list(s.citations):
+        targets: list[str] = []
+        for cit in s.citations:
             doc = snapshot.docs.get(cit.document_id)
-            target = doc.meta.get("about") if doc and doc.meta.get("about") else cit.document_id
-            target_doc = snapshot.docs.get(target) or doc
+            targets.append(doc.meta.get("about") if doc and doc.meta.get("about") else cit.document_id)
+        if s.status == "answered" and s.analysis is not None and s.analysis.act_keys:
+            # The act the question names ("the 2016 notice") is amended even when only its amendment is quoted.
+            numbers = {k.split(":")[-1] for k in s.analysis.act_keys}
+            targets += [d for d, rec in snapshot.docs.items()
+                        if str(rec.meta.get("act_key", "")).split(":")[-1] in numbers and rec.meta.get("amended_by")]
+        for target in dict.fromkeys(targets):
+            target_doc = snapshot.docs.get(target)
             if target_doc is None:
                 continue
             for by in target_doc.meta.get("amended_by") or []:
