@@ -55,6 +55,7 @@ SEED = 13
 FOLDS = 5
 SQUAD_TRAIN_QUESTIONS = 1500  # spread over the training articles (even-numbered ones)
 SQUAD_WEIGHT = 0.3  # SQuAD-it's share of the unit scorer's training weight (its questions are easier)
+SQUAD_WITHHELD_EVERY = 2  # every second SQuAD-it question also trains as unanswerable, its passage withheld
 GRID = {"quote_ratio": (0.35, 0.5, 0.65, 0.8), "quote_min": (0.05, 0.15, 0.3), "max_quotes": (2, 3, 4),
         "part_quotes": (2, 3)}  # max_quotes for a one-part question, part_quotes for each part of several
 KIND_DENSE_SCALE = 3.0  # the embedding's columns scaled up to weigh against the word counts under one penalty
@@ -184,6 +185,26 @@ def collect_squad(base, bars: Bars, limit: int = SQUAD_TRAIN_QUESTIONS) -> list[
                                _parts_of(s, snapshot, pipe.retriever.query_vector), scope_x, s.analysis.core if s.analysis else q.text,
                                kinds_of_fact(q.answers), squad=True))
             advance()
+    return out
+
+
+def withheld_variants(examples: list[Example]) -> list[Example]:
+    """Unanswerable twins of answered questions: the same retrieval with every chunk that holds the answer
+    withheld, the rest re-ranked in order. What is left is what a collection without the answer gives: the
+    passages nearest to it, on the same subject (SQuAD 2.0's lesson: refusals are learned from near misses)."""
+    out = []
+    for ex in examples:
+        parts = []
+        for part in ex.parts:
+            held = {u.chunk.chunk_id for u in part.units if any(_holds_fact(u.chunk.text, g) for g in ex.key_facts)}
+            if not held:
+                break  # the answer was not retrieved: the original already trains as a miss
+            chunks = list({u.chunk.chunk_id: u.chunk for u in part.units if u.chunk.chunk_id not in held}.values())
+            units = [u for rank, c in enumerate(chunks) for u in units_of(c, rank)]
+            parts.append(PartData(part.text, part.query, part.base, units, part.vector))
+        if len(parts) == len(ex.parts) and all(p.units for p in parts):
+            out.append(Example(ex.set_name, ex.purpose, ex.qid + "-withheld", ex.question, False, (), False, parts,
+                               ex.scope_x, ex.kind_text, set(), squad=True))
     return out
 
 
@@ -410,6 +431,7 @@ def train(base, bars: Bars, out: Path = MODEL_DIR / "answerer", squad_questions:
 
     started = time.perf_counter()
     tuning, development, squad_train = collect_all(base, bars, squad_questions, cache)
+    squad_train = squad_train + withheld_variants(squad_train[::SQUAD_WITHHELD_EVERY])
     train_set = tuning + squad_train
     log.info("examples: %d tuning, %d squad, %d development", len(tuning), len(squad_train), len(development))
 
@@ -420,7 +442,7 @@ def train(base, bars: Bars, out: Path = MODEL_DIR / "answerer", squad_questions:
     kind_weights = [1.0 if train_set[i].squad else KIND_OWN_WEIGHT for i in kind_rows]
     kind_vectors = [train_set[i].parts[0].vector for i in kind_rows]
     oof_kinds: list[list[dict[str, float]]] = [[] for _ in train_set]
-    folds = _folds(len(train_set), [ex.set_name + ex.qid for ex in train_set])
+    folds = _folds(len(train_set), [ex.set_name + ex.qid.removesuffix("-withheld") for ex in train_set])
     for held in folds:
         held_set = set(held.tolist())
         rows = [j for j, i in enumerate(kind_rows) if i not in held_set]
