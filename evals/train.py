@@ -13,7 +13,8 @@ One reproducible command, from the question sets of ``evals/sets.yaml`` and a tr
 4. the quote selection parameters are chosen on those out-of-fold predictions, and the calibrator learns
    from them whether an answer built that way holds every key fact (unanswerable questions never do);
 5. the answer threshold is chosen on the development sets (never trained on): the one that maximises key-fact
-   accuracy plus refusal accuracy there, less a penalty for false refusals beyond 10% (the whole curve is in the
+   accuracy plus refusal accuracy there, among those that refuse at most 10% of the answerable questions (the
+   false-refusal bar; a penalty for false refusals beyond it also weighs in the objective; the whole curve is in the
    manifest); the scope model learns from
    the in-domain and out-of-domain questions whether the documents have anything to do with a question.
 
@@ -554,9 +555,12 @@ def train(base, bars: Bars, out: Path = MODEL_DIR / "answerer", squad_questions:
         ds = drafts(ex, scores, ks, params, calibrated)
         dev_rows.append((ex, ds))
     curve = _curve(dev_rows)
-    # The objective is noisy on ~110 questions: each threshold is judged by the mean of its neighbours'.
+    # The objective is noisy on a few hundred questions: each threshold is judged by the mean of its
+    # neighbours'. The false-refusal bar is a constraint, not only a penalty: a threshold that refuses more than
+    # FALSE_REFUSAL_BAR of the answerable development questions is not chosen while another one is allowed.
     smooth = [np.mean([c["utility"] for c in curve[max(0, i - SMOOTH):i + SMOOTH + 1]]) for i in range(len(curve))]
-    best = curve[int(np.argmax(smooth))]
+    allowed = [i for i, c in enumerate(curve) if c["false_refusals"] <= FALSE_REFUSAL_BAR] or list(range(len(curve)))
+    best = curve[max(allowed, key=lambda i: smooth[i])]
     params["threshold"] = best["threshold"]
     params["amendment_min"] = params["quote_min"]
 

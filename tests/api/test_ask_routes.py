@@ -41,7 +41,7 @@ def test_ask_returns_a_cited_answer_whose_quotes_are_verbatim(corpus_client: Tes
 
 
 def test_ask_answers_in_english_when_asked_in_english(corpus_client: TestClient) -> None:
-    body = corpus_client.post("/v1/ask", json={"question": "What was the deadline of the 2012 notice?"}).json()
+    body = corpus_client.post("/v1/ask", json={"question": "When was the deadline of the 2012 notice?"}).json()
     assert body["status"] == "answered" and body["language"] == "en"
     assert body["citations"]
 
@@ -67,7 +67,7 @@ def test_follow_up_is_rewritten_from_the_history(corpus_client: TestClient) -> N
 
 
 def test_filters_restrict_the_cited_documents(corpus_client: TestClient) -> None:
-    body = corpus_client.post("/v1/ask", json={"question": "What was the deadline of the 2012 notice?",
+    body = corpus_client.post("/v1/ask", json={"question": "When was the deadline of the 2012 notice?",
                                                "filters": {"doc_type": "faq"}}).json()
     assert body["citations"], body
     assert {c["doc_type"] for c in body["citations"]} == {"faq"}
