@@ -13,9 +13,7 @@ from rag.acts import parse_acts
 from rag.glossary import Glossary
 from rag.lexicon import words
 from rag.text_analysis import fold
-from rag.values import value_spans
-
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+from rag.values import YEAR, value_spans
 
 
 def subject_of(question: str) -> list[str]:
@@ -31,7 +29,7 @@ def subject_of(question: str) -> list[str]:
         add(question[ref.start:ref.end])
     for a, b in value_spans(question)["name"]:
         add(question[a:b])
-    for m in _YEAR.finditer(question):
+    for m in YEAR.finditer(question):
         add(m.group(0))
     glossary = Glossary.load()
     folded = fold(question)

@@ -24,9 +24,9 @@ from rag.language import question_language
 from rag.lexicon import words
 from rag.sentences import split_sentences
 from rag.text_analysis import analyze_query, fold
+from rag.values import YEAR
 
 MAX_PARTS = 3
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _NUMBER = re.compile(r"\b\d[\d.,/]*\d\b|\b\d{3,}\b")
 
 
@@ -148,7 +148,7 @@ def asker_facts(sentences: list[str], lang: str | None) -> list[str]:
     for phrase in words("asker_kinds", lang) + words("regions", lang):
         if " " + fold(phrase) + " " in folded and phrase not in found:
             found.append(phrase)
-    found += [y for y in _YEAR.findall(text) if y not in found]
+    found += [y for y in YEAR.findall(text) if y not in found]
     return found
 
 

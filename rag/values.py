@@ -19,7 +19,8 @@ from rag.acts import DATE_RE, parse_acts
 VALUES_PATH = Path(__file__).parent / "data" / "values.yaml"
 KINDS = ("date", "year", "time", "amount", "percent", "fraction", "duration", "count", "contact", "gazette", "name",
          "act")
-_YEAR = re.compile(r"(?<![\d/.,-])(?:19|20)\d\d(?![\d/.,-]\d)")
+YEAR = re.compile(r"\b(?:19|20)\d\d\b")  # a year as a word, wherever it stands ("1654/2016" included)
+_YEAR = re.compile(r"(?<![\d/.,-])(?:19|20)\d\d(?![\d/.,-]\d)")  # a year as a value of its own
 _MONTH_YEAR = re.compile(
     r"\b(?:gennaio|febbraio|marzo|aprile|maggio|giugno|luglio|agosto|settembre|ottobre|novembre|dicembre|january"
     r"|february|march|april|may|june|july|august|september|october|november|december)\s+(?:19|20)\d\d\b",

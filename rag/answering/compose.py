@@ -13,11 +13,10 @@ import re
 
 from rag.acts import format_act
 from rag.answering.extractive import Draft, Evidence
-from rag.answering.features import YEAR
 from rag.language import detect_language_with_confidence
 from rag.phrases import phrases
 from rag.state import AnswerState
-from rag.values import value_spans
+from rag.values import YEAR, value_spans
 
 PRIMARY_TYPES = ("notice", "decree", "law", "guideline")
 MAX_QUOTE = 700  # a lead-in is quoted with its list when the whole span stays readable

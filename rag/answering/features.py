@@ -20,7 +20,7 @@ import numpy as np
 from rag.answering.units import Unit
 from rag.lexicon import words
 from rag.text_analysis import analyze, fold, stems_with_positions
-from rag.values import KINDS, value_spans
+from rag.values import KINDS, YEAR, value_spans
 
 ANSWER_KINDS = (*KINDS, "text")
 ACT_TYPES = ("notice", "decree", "law", "guideline")
@@ -36,7 +36,6 @@ FEATURES: tuple[str, ...] = (
     "q_concepts", "q_parts",
 )
 INDEX = {name: i for i, name in enumerate(FEATURES)}
-YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 
 
 @lru_cache(maxsize=32)
