@@ -32,24 +32,10 @@ def detect_language_with_confidence(text: str) -> tuple[str, float]:
     return str(lang), float(prob)
 
 
-# What a question quotes or names is not the language it is asked in: text in brackets or quotes, and runs of
-# capitalised words after the first ("Gazzetta Ufficiale", "Fondo per le Agevolazioni alla Ricerca").
-_QUOTED = re.compile(r"\([^)]*\)|\"[^\"]*\"|«[^»]*»|“[^”]*”")
-_LINK = r"(?:di|del|della|dello|dei|delle|degli|per|le|la|il|alla|alle|of|the|and|for|e)"
-_NAMES = re.compile(r"(?<=\w )[A-Z][\w'.-]*(?:(?:\s+" + _LINK + r")*\s+[A-Z][\w'.-]*)*")
-
-
-def frame(question: str) -> str:
-    """The question's own words: without what it quotes and the names it uses (kept when little else is left)."""
-    rest = _NAMES.sub(" ", _QUOTED.sub(" ", question))
-    return rest if len(re.findall(r"[^\W\d]{2,}", rest)) >= 3 else question
-
-
 def question_language(question: str, history: list[str] | None = None) -> tuple[str | None, float]:
-    """The question's language (it or en) and the identifier's confidence, read from its own words (``frame``);
-    an unsure short question takes the language of the latest earlier turn that is sure. None when neither
-    Italian nor English."""
-    lang, prob = detect_language_with_confidence(frame(question))
+    """The question's language (it or en) and the identifier's confidence; an unsure short question takes the
+    language of the latest earlier turn that is sure. None when neither Italian nor English."""
+    lang, prob = detect_language_with_confidence(question)
     if lang not in ("it", "en") or prob < 0.7:
         for earlier in reversed(history or []):
             lang2, prob2 = detect_language_with_confidence(earlier)

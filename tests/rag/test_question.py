@@ -79,16 +79,3 @@ def test_an_elliptical_follow_up_gets_the_subject_of_the_earlier_question() -> N
     assert "DD 4711" in rewritten and "2031" in rewritten
     assert rewrite("What was the deadline of DD 4711?", ["Qual era la dotazione del bando?"]) is None
     assert "DD 4711" in subject_of("Chi ha firmato il DD 4711?")
-
-
-@pytest.mark.parametrize(("question", "language"), [
-    ("What's the Gazzetta Ufficiale editorial code (codice redazionale) of the decree?", "en"),
-    ("Which projects did the Fondo per le Agevolazioni alla Ricerca finance?", "en"),
-    ("Chi coordina il Cluster Tecnologico Nazionale Fabbrica Intelligente?", "it"),
-    ("Quando scadeva il \"call for proposals\" del 2016?", "it"),
-])
-def test_the_language_of_a_question_is_that_of_its_own_words_not_of_the_names_it_quotes(
-        question: str, language: str) -> None:
-    from rag.language import question_language
-
-    assert question_language(question)[0] == language
