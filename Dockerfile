@@ -16,6 +16,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# Tesseract with the Italian and English models: OCR of scanned PDF pages at ingest (ingest/ocr.py).
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-ita tesseract-ocr-eng \
+    && rm -rf /var/lib/apt/lists/*
+
 # torch first, so that nothing else pulls a different build. CUDA versus CPU: on Linux x86_64 the
 # torch==2.13.0 wheel on PyPI is the CUDA build and pulls several GB of nvidia-* wheels that a CPU-only
 # container never uses. Either accept that size (the default below, plain PyPI), or build a CPU-only

@@ -6,7 +6,10 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench eval system-test-deps clean
+.PHONY: install run test lint bench eval system-deps system-test-deps clean
+
+# What ingest needs from Debian: Tesseract and its Italian and English models, for scanned PDF pages.
+APT_PACKAGES := tesseract-ocr tesseract-ocr-ita tesseract-ocr-eng
 
 # What the browser tests need from Debian (never `playwright install`: nothing is downloaded at run time).
 APT_TEST_PACKAGES := chromium fonts-dejavu-core postgresql
@@ -21,11 +24,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-run: install
+run: install system-deps
 	# Ingests corpus/ first when the store is empty, then serves the API (/v1) and the UI (/ui).
 	$(VENV)/bin/ctn serve --host $(HOST) --port $(PORT)
 
-system-test-deps:
+system-deps:
+	@if ! command -v tesseract >/dev/null 2>&1 || [ ! -f /usr/share/tesseract-ocr/5/tessdata/ita.traineddata ]; then \
+		echo "installing $(APT_PACKAGES) with apt-get"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	fi
+
+system-test-deps: system-deps
 	@if ! command -v chromium >/dev/null 2>&1 || [ ! -d /usr/share/fonts/truetype/dejavu ] \
 		|| ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
 		echo "installing $(APT_TEST_PACKAGES) with apt-get"; \

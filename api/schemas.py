@@ -160,6 +160,9 @@ class DocumentSummary(BaseModel):
     size: int | None = None
     status: Literal["current", "amended"] = Field(description="amended: a later act changed it (see amended_by)")
     amended_by: list[str] = Field(default_factory=list)
+    signed_by: str | None = Field(default=None, description="Signer(s) of a signed file (.p7m, CAdES), if any")
+    signed_at: str | None = Field(default=None, description="Signing time(s) of a signed file, ISO 8601")
+    ocr_pages: str | None = Field(default=None, description="Pages read by OCR (scans), comma-separated")
     url: str = Field(description="The original file")
 
 

@@ -106,9 +106,9 @@ def sniff(data: bytes) -> str | None:
 
 _EXPECTED = {".pdf": {"pdf"}, ".docx": {"docx"}, ".html": {"html"}, ".htm": {"html"},
              ".md": {"text", "html"}, ".markdown": {"text", "html"}, ".txt": {"text", "html"},
-             ".text": {"text", "html"}}
+             ".text": {"text", "html"}, ".p7m": {None, "text"}}  # a signed envelope: DER, or base64
 _DEFAULT_SUFFIX = {"pdf": ".pdf", "docx": ".docx", "html": ".html", "text": ".txt"}
-_ACCEPTED = "PDF, DOCX, HTML, Markdown (.md) or text (.txt)"
+_ACCEPTED = "PDF, DOCX, HTML, Markdown (.md), text (.txt), or one of them signed (.p7m)"
 
 
 def check_upload(name: str, data: bytes) -> str:
@@ -148,6 +148,9 @@ def record_to_dict(record: DocRecord) -> dict[str, Any]:
         "size": meta.get("size"),
         "status": "amended" if amended_by else "current",
         "amended_by": amended_by,
+        "signed_by": meta.get("signed_by") or None,
+        "signed_at": meta.get("signed_at") or None,
+        "ocr_pages": meta.get("ocr_pages") or None,
         "url": f"/v1/documents/{record.document_id}/file",
     }
 

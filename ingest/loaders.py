@@ -18,7 +18,7 @@ from ingest.tables import table_text
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".text"}
+SUPPORTED_SUFFIXES = {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".text", ".p7m"}
 
 _WS = re.compile(r"[ \t\u00a0]+")
 # Lines that open a unit of an Italian act or a document part, whatever the format.
@@ -272,8 +272,10 @@ def sniff_format(path: Path, head: bytes) -> str:
     return suffix
 
 
-def load_file(path: Path, max_mb: float | None = None) -> LoadedDocument:
-    """Load any supported file; raise ``LoadError`` with the reason when it cannot be ingested."""
+def load_file(path: Path, max_mb: float | None = None,
+              on_ocr_page: Callable[[int, int], None] | None = None) -> LoadedDocument:
+    """Load any supported file; raise ``LoadError`` with the reason when it cannot be ingested.
+    ``on_ocr_page(done, total)`` follows the OCR of a PDF's scanned pages."""
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         raise LoadError(f"unsupported format '{suffix or path.name}'")
@@ -292,7 +294,41 @@ def load_file(path: Path, max_mb: float | None = None) -> LoadedDocument:
         raise LoadError("corrupt PDF: the file does not start with a PDF header")
     if sniffed in ("not-docx", "zip"):
         raise LoadError("corrupt DOCX: the file is not a Word (zip) document")
-    loaded = LOADERS[suffix](path)
+    if suffix == ".p7m":
+        loaded = _load_signed(path, max_mb, on_ocr_page)
+    elif suffix == ".pdf":
+        loaded = load_pdf(path, on_ocr_page)
+    else:
+        loaded = LOADERS[suffix](path)
     if not any(b.text.strip() for b in loaded.blocks):
         raise LoadError("no extractable text (empty, or a scanned document without a text layer)")
+    return loaded
+
+
+def _load_signed(path: Path, max_mb: float | None, on_ocr_page: Callable[[int, int], None] | None) -> LoadedDocument:
+    """A CAdES envelope: the document inside, loaded by its own format, with who signed it and when."""
+    import tempfile
+
+    from ingest.envelope import open_envelope
+
+    inner = Path(path.stem)  # "decreto.pdf.p7m" -> "decreto.pdf"
+    while inner.suffix.lower() == ".p7m":
+        inner = Path(inner.stem)
+    if inner.suffix.lower() not in SUPPORTED_SUFFIXES - {".p7m"}:
+        raise LoadError(f"signed envelope of an unsupported format '{inner.suffix or inner.name}' "
+                        "(name it like decreto.pdf.p7m)")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LoadError(f"unreadable file: {exc.strerror or exc}") from exc
+    opened = open_envelope(raw)
+    with tempfile.TemporaryDirectory(prefix="ctn-p7m-") as tmp:
+        target = Path(tmp) / inner.name
+        target.write_bytes(opened.content)
+        loaded = load_file(target, max_mb, on_ocr_page)
+    if opened.signers:
+        loaded.extra["signed_by"] = "; ".join(dict.fromkeys(opened.signers))
+    if opened.signed_at:
+        loaded.extra["signed_at"] = "; ".join(dict.fromkeys(opened.signed_at))
+    loaded.extra["signed_format"] = inner.suffix.lower().lstrip(".")
     return loaded

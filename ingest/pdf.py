@@ -7,16 +7,20 @@ Read with pdfplumber (MIT), which gives every word its position and font, and fi
 - paragraphs are rebuilt from wrapped lines across pages: a paragraph that a page break cut continues on
   the next page and keeps the page it started on;
 - bold or larger lines are headings; tables become one line per row with their column headers
-  (``ingest.tables``), at the place they stood.
+  (``ingest.tables``), at the place they stood;
+- a page with no text layer but an image (a scan) is read by OCR (``ingest.ocr``); its lines go through
+  the same steps, and the document records which pages came from OCR (``extra["ocr_pages"]``).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import ocr
 from ingest.blocks import Block, LoadedDocument, LoadError
 from ingest.tables import table_text
 
@@ -35,6 +39,7 @@ class Line:
     size: float
     page: int
     band: str  # "top" | "bottom" | "" (the body)
+    ocr: bool = False  # read by OCR from a scanned page (no font: never a heading by style)
 
 
 @dataclass
@@ -74,8 +79,7 @@ def _page_lines(page, number: int, boxes: list[tuple]) -> list[Line]:  # noqa: A
         chars = sum(len(w["text"]) for w in ws) or 1
         bold = sum(len(w["text"]) for w in ws if re.search(r"bold|black|heavy", str(w["fontname"]), re.I)) / chars
         top = float(ws[0]["top"])
-        band = "top" if top < height * BAND else "bottom" if top > height * (1 - BAND) else ""
-        lines.append(Line(text, top, bold > 0.6, max(float(w["size"]) for w in ws), number, band))
+        lines.append(Line(text, top, bold > 0.6, max(float(w["size"]) for w in ws), number, _band(top, height)))
     return lines
 
 
@@ -100,7 +104,12 @@ def _ends_with_abbreviation(line: str) -> bool:
     return _is_abbreviation(line, len(line) - 1) and not line.rstrip(".")[-1:].isdigit()
 
 
-def load_pdf(path: Path) -> LoadedDocument:
+def _band(top: float, height: float) -> str:
+    return "top" if top < height * BAND else "bottom" if top > height * (1 - BAND) else ""
+
+
+def load_pdf(path: Path, on_ocr_page: Callable[[int, int], None] | None = None) -> LoadedDocument:
+    """``on_ocr_page(done, total)`` is told the progress of OCR, for files with scanned pages."""
     import pdfplumber
     from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
     from pdfminer.pdfparser import PDFSyntaxError
@@ -109,16 +118,28 @@ def load_pdf(path: Path) -> LoadedDocument:
 
     lines: list[Line] = []
     tables: list[TableItem] = []
+    ocr_pages: list[int] = []
     try:
         with pdfplumber.open(str(path)) as pdf:
             title = str((pdf.metadata or {}).get("Title") or "").strip() or None
             pages = len(pdf.pages)
+            scanned = [n for n, page in enumerate(pdf.pages, start=1) if ocr.needs_ocr(page)]
             for number, page in enumerate(pdf.pages, start=1):
+                if number in scanned:
+                    height = float(page.height) or 1.0
+                    lines += [Line(text, top, False, 0.0, number, _band(top, height), ocr=True)
+                              for text, top in ocr.ocr_page(str(path), number - 1, height)]
+                    ocr_pages.append(number)
+                    if on_ocr_page:
+                        on_ocr_page(len(ocr_pages), len(scanned))
+                    continue
                 found = page.find_tables()
                 boxes = [t.bbox for t in found]
                 for t in found:
                     tables.append(TableItem(t.extract(), float(t.bbox[1]), number))
                 lines += _page_lines(page, number, boxes)
+    except LoadError:
+        raise
     except (PDFPasswordIncorrect, PDFEncryptionError) as exc:
         raise LoadError("encrypted PDF (a password is required)") from exc
     except PdfminerException as exc:
@@ -135,7 +156,8 @@ def load_pdf(path: Path) -> LoadedDocument:
     blocks = _blocks(body, tables)
     if not title:
         title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
-    return LoadedDocument(blocks=blocks, title=title, pages=pages)
+    extra = {"ocr_pages": ",".join(map(str, ocr_pages))} if ocr_pages else {}
+    return LoadedDocument(blocks=blocks, title=title, pages=pages, extra=extra)
 
 
 def _blocks(lines: list[Line], tables: list[TableItem]) -> list[Block]:
@@ -143,10 +165,11 @@ def _blocks(lines: list[Line], tables: list[TableItem]) -> list[Block]:
 
     sizes: Counter[float] = Counter()
     for ln in lines:
-        sizes[round(ln.size, 1)] += len(ln.text)
+        if not ln.ocr:
+            sizes[round(ln.size, 1)] += len(ln.text)
     body_size = sizes.most_common(1)[0][0] if sizes else 0.0
     heading_sizes = sorted({round(ln.size, 1) for ln in lines if (ln.bold or ln.size > body_size + 1)
-                            and ln.size >= body_size}, reverse=True)
+                            and ln.size >= body_size and not ln.ocr}, reverse=True)
     items: list[tuple[int, float, object]] = [(ln.page, ln.top, ln) for ln in lines]
     items += [(t.page, t.top, t) for t in tables]
     items.sort(key=lambda x: (x[0], x[1]))
@@ -174,7 +197,7 @@ def _blocks(lines: list[Line], tables: list[TableItem]) -> list[Block]:
             continue
         ln = item
         assert isinstance(ln, Line)
-        styled = (ln.bold or ln.size > body_size + 1) and ln.size >= body_size and len(ln.text) < 200
+        styled = (ln.bold or ln.size > body_size + 1) and ln.size >= body_size and len(ln.text) < 200 and not ln.ocr
         if styled:
             flush()
             level = min(heading_sizes.index(round(ln.size, 1)) + 1, 4) if round(ln.size, 1) in heading_sizes else 2

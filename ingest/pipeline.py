@@ -148,7 +148,12 @@ class Ingestor:
                                                  reason=f"duplicate document id (also {seen_ids[doc_id]})"))
                 continue
             seen_ids[doc_id] = str(file)
-            result = self._prepare_one(file, root, entry, doc_id, existing.get(doc_id), pending)
+            def on_ocr(done: int, total: int, name: str = file.name, n: int = n) -> None:
+                log.info("%s: OCR page %d of %d", name, done, total)
+                if progress:
+                    progress(f"{name}: OCR page {done}/{total}", n, len(plan))
+
+            result = self._prepare_one(file, root, entry, doc_id, existing.get(doc_id), pending, on_ocr)
             if result is not None:
                 report.results.append(result)
             if sum(len(p[2]) for p in pending) >= EMBED_GROUP:
@@ -180,7 +185,8 @@ class Ingestor:
 
     def _prepare_one(self, file: Path, root: Path | None, entry: dict[str, Any] | None, doc_id: str,
                      previous: DocRecord | None,
-                     pending: list[tuple[FileResult, DocRecord, list[Chunk]]]) -> FileResult | None:
+                     pending: list[tuple[FileResult, DocRecord, list[Chunk]]],
+                     on_ocr_page: Callable[[int, int], None] | None = None) -> FileResult | None:
         """Hash, load and split one file; a changed file joins ``pending`` to be embedded with others."""
         started = time.perf_counter()
         try:
@@ -189,7 +195,7 @@ class Ingestor:
             digest = file_hash(file, entry)
             if previous is not None and previous.doc_hash == digest:
                 return FileResult(str(file), doc_id, "unchanged", previous.n_chunks)
-            record, chunks = self.prepare(file, root, entry, doc_id, digest)
+            record, chunks = self.prepare(file, root, entry, doc_id, digest, on_ocr_page)
         except LoadError as exc:
             log.warning("skipped %s: %s", file, exc)
             return FileResult(str(file), doc_id, "failed", reason=str(exc))
@@ -218,11 +224,14 @@ class Ingestor:
         return results
 
     def prepare(self, file: Path, root: Path | None, entry: dict[str, Any] | None, doc_id: str,
-                digest: str) -> tuple[DocRecord, list[Chunk]]:
+                digest: str, on_ocr_page: Callable[[int, int], None] | None = None) -> tuple[DocRecord, list[Chunk]]:
         """Load and split one file into its registry record and chunks (no writes)."""
-        loaded = load_file(file, self.settings.max_file_mb)
+        loaded = load_file(file, self.settings.max_file_mb, on_ocr_page)
         text = loaded.layout()[0]
         meta = build_metadata(entry, loaded.title, text, file)
+        # Who signed a .p7m and when, and which pages were read by OCR, travel with the document.
+        meta.update({k: v for k, v in loaded.extra.items() if k in ("signed_by", "signed_at", "ocr_pages")})
+        ocr_pages = {int(p) for p in loaded.extra.get("ocr_pages", "").split(",") if p}
         act_like = meta["doc_type"] in ACT_TYPES and meta["doc_language"] == "it"
         text, pieces = self.splitter.split(loaded, act_like=act_like)
         title = meta["title"]
@@ -237,7 +246,8 @@ class Ingestor:
             chunks.append(Chunk(
                 chunk_id=f"{doc_id}::{digest[:12]}::{i:04d}", document_id=doc_id, doc_hash=digest, index=i,
                 text=body, embed_text=embed_text, section=piece.section, page=piece.page,
-                page_end=piece.page_end, start=piece.start, end=piece.end, language=lang, metadata=chunk_meta,
+                page_end=piece.page_end, start=piece.start, end=piece.end, language=lang,
+                metadata={**chunk_meta, "ocr": True} if self._from_ocr(piece, ocr_pages) else chunk_meta,
             ))
         if not chunks:
             raise LoadError("no extractable text")
@@ -245,10 +255,18 @@ class Ingestor:
             document_id=doc_id, doc_hash=digest, source=chunk_meta["source"],
             root=str(root.resolve()) if root is not None else "", title=title, doc_type=meta["doc_type"],
             language=meta["doc_language"], n_chunks=len(chunks), ingested_at=datetime.now(UTC).isoformat(),
-            meta={**meta, "pages": loaded.pages, "path": str(file.resolve()), "format": file.suffix.lower().lstrip("."),
+            meta={**meta, "pages": loaded.pages, "path": str(file.resolve()),
+                  "format": "".join(file.suffixes[-2:] if file.suffix.lower() == ".p7m" else [file.suffix]).lower()
+                  .lstrip("."),
                   "size": file.stat().st_size},
         )
         return record, chunks
+
+    @staticmethod
+    def _from_ocr(piece, ocr_pages: set[int]) -> bool:  # noqa: ANN001 - an ingest.splitter.Piece
+        if not ocr_pages or piece.page is None:
+            return False
+        return any(p in ocr_pages for p in range(piece.page, (piece.page_end or piece.page) + 1))
 
     def _fit(self, header: str, body: str) -> str:
         """Title line plus body, trimming the title line (never the body) to stay within the model."""
