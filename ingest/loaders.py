@@ -330,5 +330,4 @@ def _load_signed(path: Path, max_mb: float | None, on_ocr_page: Callable[[int, i
         loaded.extra["signed_by"] = "; ".join(dict.fromkeys(opened.signers))
     if opened.signed_at:
         loaded.extra["signed_at"] = "; ".join(dict.fromkeys(opened.signed_at))
-    loaded.extra["signed_format"] = inner.suffix.lower().lstrip(".")
     return loaded
